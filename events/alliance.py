@@ -1,0 +1,715 @@
+"""The Alliance aggregate: a living agreement between people, as events.
+
+Public methods are commands: they check the rules and raise an AllianceError
+with a message a person can read. Private methods decorated with @event
+record what happened and fold it into state; their bodies run again on
+every replay, so they never check or refuse anything.
+"""
+
+import copy
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import get_topic
+
+from events.audit import GENESIS, event_hash
+from events.templates import UnknownTemplate, get_template
+
+STANCES = ("support", "live_with", "object")
+RHYTHM_UNITS = ("days", "weeks")
+COMMITMENT_FIELDS = ("text", "owner_id", "due")
+MAX_TEXT = 10_000
+
+
+class AllianceError(Exception):
+    """A command the domain refuses; `code` is stable, the message is for people."""
+
+    code = "invalid"
+
+
+class InvalidInput(AllianceError):
+    code = "invalid_input"
+
+
+class NotAParticipant(AllianceError):
+    code = "not_a_participant"
+
+
+class NotAllowedNow(AllianceError):
+    code = "not_allowed_now"
+
+
+class NotFound(AllianceError):
+    code = "not_found"
+
+
+class AlreadyExists(AllianceError):
+    code = "already_exists"
+
+
+def _text(value: Any, what: str, *, required: bool = True) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"The {what} must be text.")
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(f"The {what} cannot be empty.")
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(f"The {what} is longer than {MAX_TEXT} characters.")
+    return value
+
+
+def _day(value: Any, what: str) -> str | None:
+    """Business dates are explicit ISO days (YYYY-MM-DD), or None."""
+    if value is None or value == "":
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):
+        raise InvalidInput(f"The {what} must be a date like 2026-03-10, not {value!r}.") from None
+
+
+def _id(value: Any, what: str) -> str:
+    """Ids of new things are made by the client: UUIDs, kept as text."""
+    try:
+        return str(UUID(str(value)))
+    except ValueError:
+        raise InvalidInput(f"The {what} must be a UUID, not {value!r}.") from None
+
+
+class Alliance(Aggregate):
+    TOPIC = "alliance"
+
+    class Event(Aggregate.Event):
+        by: str  # the user who acted
+        device: str  # the client id of the device they acted from
+        chain: str  # hash over this event and the one before (events.audit)
+
+        def mutate(self, aggregate):
+            aggregate = super().mutate(aggregate)
+            aggregate.chain = self.chain  # the head the next event links to
+            return aggregate
+
+    class Designed(Event, Aggregate.Created):
+        TOPIC = "alliance.Designed"
+        class_version = 2
+        title: str
+        template: str
+        template_version: int
+        facilitator_name: str
+        questions: list
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            # Version 1 did not record which template version was used;
+            # every template was at version 1 then.
+            state["template_version"] = 1
+
+    Created = Designed  # the library's name for it; stored as "alliance.Designed"
+
+    # ----- the chain: every new event is hashed onto the one before -----
+
+    @classmethod
+    def _create(cls, event_class, *, id=None, **kwargs):  # noqa: A002
+        kwargs["timestamp"] = event_class.create_timestamp()
+        hashed = dict(kwargs, originator_topic=get_topic(cls))
+        kwargs["chain"] = _chain_hash(GENESIS, event_class, id, 1, hashed)
+        return super()._create(event_class, id=id, **kwargs)
+
+    def trigger_event(self, event_class, **kwargs) -> None:
+        kwargs["timestamp"] = event_class.create_timestamp()
+        kwargs["chain"] = _chain_hash(self.chain, event_class, self.id, self.version + 1, kwargs)
+        super().trigger_event(event_class, **kwargs)
+
+    # ----- design -----
+
+    @classmethod
+    def design(cls, *, alliance_id: Any, by: str, device: str, title: str,
+               template: str, facilitator_name: str) -> "Alliance":
+        try:
+            chosen = get_template(template)
+        except UnknownTemplate as error:
+            raise InvalidInput(str(error)) from None
+        questions = [{"id": q.key, "section": s.key, "text": q.text} for s, q in chosen.questions()]
+        return cls(
+            id=UUID(_id(alliance_id, "alliance id")), by=by, device=device,
+            title=_text(title, "title"), template=chosen.name,
+            template_version=chosen.version,
+            facilitator_name=_text(facilitator_name, "facilitator's name"),
+            questions=questions,
+        )
+
+    @event(Designed)
+    def __init__(self, id: UUID, by: str, device: str, title: str, template: str,
+                 template_version: int, facilitator_name: str, questions: list) -> None:
+        self.title = title
+        self.template = template
+        self.template_version = template_version
+        self.facilitator = by
+        self.participants = {by: {"name": facilitator_name, "role": "facilitator", "status": "joined"}}
+        self.invitations: dict[str, dict] = {}
+        self.questions = {q["id"]: {"section": q["section"], "text": q["text"], "removed": False}
+                          for q in questions}
+        self.answers: dict[str, dict] = {}
+        self.own_answers: dict[str, dict] = {}
+        self.commitments: dict[str, dict] = {}
+        self.rhythm: dict | None = None
+        self.reviews: dict[str, dict] = {}
+        self.consents: dict[str, dict] = {}
+        self.status = "draft"
+        self.content_version = 1
+        self.agreed_versions: list[int] = []
+        self.breaks: list[dict] = []
+        self.appreciations: list[dict] = []
+        self.closing: dict | None = None
+
+    # ----- who may act -----
+
+    def members(self) -> list[str]:
+        return [uid for uid, p in self.participants.items() if p["status"] == "joined"]
+
+    def name_of(self, user_id: str | None) -> str:
+        person = self.participants.get(user_id or "")
+        return person["name"] if person else "Someone"
+
+    def _check_can_act(self, by: str) -> None:
+        if self.participants.get(by, {}).get("status") != "joined":
+            raise NotAParticipant("Only participants of this alliance can change it.")
+        if self.status == "closed":
+            raise NotAllowedNow("This alliance is closed: it can be read but no longer changed.")
+
+    # ----- participants -----
+
+    def invite_participant(self, *, by: str, device: str, invitation_id: Any, name: str) -> None:
+        self._check_can_act(by)
+        invitation_id = _id(invitation_id, "invitation id")
+        name = _text(name, "invitee's name")
+        known = self.invitations.get(invitation_id)
+        if known:
+            if known["name"] == name:
+                return  # a retried invitation: already recorded
+            raise AlreadyExists("An invitation with this id already exists.")
+        self._invited(by=by, device=device, invitation_id=invitation_id, name=name)
+
+    @event("ParticipantInvited", topic="alliance.ParticipantInvited")
+    def _invited(self, by: str, device: str, invitation_id: str, name: str) -> None:
+        self.invitations[invitation_id] = {"name": name, "by": by, "status": "open"}
+
+    def join(self, *, by: str, device: str, invitation_id: Any, name: str) -> None:
+        invitation = self.invitations.get(_id(invitation_id, "invitation id"))
+        if invitation is None or invitation["status"] != "open":
+            raise NotFound("This invitation is not open: ask for a new one.")
+        if by in self.members():
+            raise AlreadyExists("You are already a participant of this alliance.")
+        if self.status == "closed":
+            raise NotAllowedNow("This alliance is closed: nobody can join it any more.")
+        self._joined(by=by, device=device, invitation_id=str(invitation_id), name=_text(name, "name"))
+
+    @event("ParticipantJoined", topic="alliance.ParticipantJoined")
+    def _joined(self, by: str, device: str, invitation_id: str, name: str) -> None:
+        self.invitations[invitation_id]["status"] = "accepted"
+        self.participants[by] = {"name": name, "role": "participant", "status": "joined"}
+        self._settle()
+
+    def leave(self, *, by: str, device: str) -> None:
+        self._check_can_act(by)
+        if self.members() == [by]:
+            raise NotAllowedNow("You are the only participant: close the alliance instead of leaving it.")
+        self._left(by=by, device=device)
+
+    @event("ParticipantLeft", topic="alliance.ParticipantLeft")
+    def _left(self, by: str, device: str) -> None:
+        self.participants[by]["status"] = "left"
+        self.consents.pop(by, None)
+        self._settle()
+
+    # ----- questions and answers -----
+
+    def _question(self, question_id: Any) -> dict:
+        question = self.questions.get(str(question_id))
+        if question is None or question["removed"]:
+            raise NotFound("There is no such question in this alliance.")
+        return question
+
+    def add_question(self, *, by: str, device: str, question_id: Any, section: str, text: str) -> None:
+        self._check_can_act(by)
+        question_id, section = _id(question_id, "question id"), _text(section, "section")
+        text = _text(text, "question")
+        known = self.questions.get(question_id)
+        if known:
+            if (known["section"], known["text"]) == (section, text):
+                return  # a retried creation: already recorded
+            raise AlreadyExists("A question with this id already exists.")
+        self._question_added(by=by, device=device, question_id=question_id, section=section, text=text)
+
+    @event("QuestionAdded", topic="alliance.QuestionAdded")
+    def _question_added(self, by: str, device: str, question_id: str, section: str, text: str) -> None:
+        self.questions[question_id] = {"section": section, "text": text, "removed": False}
+        self._content_changed()
+
+    def reword_question(self, *, by: str, device: str, question_id: str, text: str) -> None:
+        self._check_can_act(by)
+        question, text = self._question(question_id), _text(text, "question")
+        if question["text"] != text:
+            self._question_reworded(by=by, device=device, question_id=question_id, text=text)
+
+    @event("QuestionReworded", topic="alliance.QuestionReworded")
+    def _question_reworded(self, by: str, device: str, question_id: str, text: str) -> None:
+        self.questions[question_id]["text"] = text
+        self._content_changed()
+
+    def remove_question(self, *, by: str, device: str, question_id: str) -> None:
+        self._check_can_act(by)
+        self._question(question_id)
+        self._question_removed(by=by, device=device, question_id=question_id)
+
+    @event("QuestionRemoved", topic="alliance.QuestionRemoved")
+    def _question_removed(self, by: str, device: str, question_id: str) -> None:
+        self.questions[question_id]["removed"] = True
+        self._content_changed()
+
+    def answer_question(self, *, by: str, device: str, question_id: str, text: str,
+                        base_revision: int) -> None:
+        """Record the agreed answer. `base_revision` is the answer's revision the
+        editor started from (0 for a question never answered)."""
+        self._check_can_act(by)
+        self._question(question_id)
+        text = _text(text, "answer", required=False)
+        answer = self.answers.get(question_id, {"text": "", "revision": 0, "conflict": []})
+        _check_base(base_revision, answer["revision"])
+        if text == answer["text"] or any(c["text"] == text for c in answer["conflict"]):
+            return  # nothing new: the same words are already there
+        self._answered(by=by, device=device, question_id=question_id, text=text,
+                       base_revision=base_revision)
+
+    @event("QuestionAnswered", topic="alliance.QuestionAnswered")
+    def _answered(self, by: str, device: str, question_id: str, text: str, base_revision: int) -> None:
+        answer = self.answers.setdefault(question_id, {"text": "", "by": by, "revision": 0, "conflict": []})
+        if base_revision == answer["revision"]:
+            answer.update(text=text, by=by)
+        else:  # it changed since this editor looked: keep both until someone resolves it
+            answer["conflict"].append({"text": text, "by": by})
+        answer["revision"] += 1
+        self._content_changed()
+
+    def give_own_answer(self, *, by: str, device: str, question_id: str, text: str) -> None:
+        """A participant's own answer, beside the agreed one (e.g. team pre-work)."""
+        question_id = str(question_id)
+        question_id = str(question_id)
+        question_id = str(question_id)
+        question_id = str(question_id)
+        self._check_can_act(by)
+        self._question(question_id)
+        text = _text(text, "answer", required=False)
+        if self.own_answers.get(question_id, {}).get(by) != text:
+            self._own_answer_given(by=by, device=device, question_id=question_id, text=text)
+
+    @event("OwnAnswerGiven", topic="alliance.OwnAnswerGiven")
+    def _own_answer_given(self, by: str, device: str, question_id: str, text: str) -> None:
+        self.own_answers.setdefault(question_id, {})[by] = text
+        self._content_changed()
+
+    # ----- commitments -----
+
+    def _commitment(self, commitment_id: Any, *, open_only: bool = False) -> dict:
+        commitment = self.commitments.get(str(commitment_id))
+        if commitment is None:
+            raise NotFound("There is no such commitment in this alliance.")
+        if open_only and commitment["status"] != "open":
+            raise NotAllowedNow(f"This commitment is {commitment['status']}, no longer open.")
+        return commitment
+
+    def _owner(self, owner_id: Any) -> str:
+        if owner_id not in self.members():
+            raise InvalidInput("A commitment's owner must be a participant of the alliance.")
+        return owner_id
+
+    def make_commitment(self, *, by: str, device: str, commitment_id: Any, text: str,
+                        owner_id: str, due: str | None = None) -> None:
+        self._check_can_act(by)
+        commitment_id = _id(commitment_id, "commitment id")
+        fields = {"text": _text(text, "commitment"), "owner_id": self._owner(owner_id),
+                  "due": _day(due, "due date")}
+        known = self.commitments.get(commitment_id)
+        if known:
+            if all(known[k] == v for k, v in fields.items()):
+                return  # a retried creation: already recorded
+            raise AlreadyExists("A commitment with this id already exists.")
+        self._commitment_made(by=by, device=device, commitment_id=commitment_id, **fields)
+
+    @event("CommitmentMade", topic="alliance.CommitmentMade")
+    def _commitment_made(self, by: str, device: str, commitment_id: str, text: str,
+                         owner_id: str, due: str | None) -> None:
+        self.commitments[commitment_id] = {
+            "text": text, "owner_id": owner_id, "due": due, "status": "open",
+            "revision": 1, "changed": dict.fromkeys(COMMITMENT_FIELDS, 1), "conflict": {},
+        }
+        self._content_changed()
+
+    def amend_commitment(self, *, by: str, device: str, commitment_id: str, base_revision: int,
+                         **changes: Any) -> None:
+        """Change any of text, owner_id and due. Fields changed by someone else
+        since `base_revision` are kept side by side as a conflict; the rest apply."""
+        commitment_id = str(commitment_id)
+        self._check_can_act(by)
+        commitment = self._commitment(commitment_id)
+        unknown = set(changes) - set(COMMITMENT_FIELDS)
+        if unknown:
+            raise InvalidInput(f"A commitment has no {', '.join(sorted(unknown))}; "
+                               f"it can change {', '.join(COMMITMENT_FIELDS)}.")
+        if "text" in changes:
+            changes["text"] = _text(changes["text"], "commitment")
+        if "owner_id" in changes:
+            changes["owner_id"] = self._owner(changes["owner_id"])
+        if "due" in changes:
+            changes["due"] = _day(changes["due"], "due date")
+        _check_base(base_revision, commitment["revision"])
+        changes = {k: v for k, v in changes.items()
+                   if v != commitment[k] and v not in commitment["conflict"].get(k, [])}
+        if not changes:
+            return  # nothing new
+        self._commitment_amended(by=by, device=device, commitment_id=commitment_id,
+                                 base_revision=base_revision, changes=changes)
+
+    @event("CommitmentAmended", topic="alliance.CommitmentAmended")
+    def _commitment_amended(self, by: str, device: str, commitment_id: str, base_revision: int,
+                            changes: dict) -> None:
+        commitment = self.commitments[commitment_id]
+        for field, value in changes.items():
+            if commitment["changed"][field] > base_revision:
+                commitment["conflict"].setdefault(field, []).append(value)
+            else:
+                commitment[field] = value
+                commitment["changed"][field] = commitment["revision"] + 1
+        commitment["revision"] += 1
+        self._content_changed()
+
+    def complete_commitment(self, *, by: str, device: str, commitment_id: str) -> None:
+        commitment_id = str(commitment_id)
+        self._check_can_act(by)
+        self._commitment(commitment_id, open_only=True)
+        self._commitment_completed(by=by, device=device, commitment_id=commitment_id)
+
+    @event("CommitmentCompleted", topic="alliance.CommitmentCompleted")
+    def _commitment_completed(self, by: str, device: str, commitment_id: str) -> None:
+        self.commitments[commitment_id]["status"] = "done"
+        self.commitments[commitment_id]["revision"] += 1
+
+    def withdraw_commitment(self, *, by: str, device: str, commitment_id: str, reason: str = "") -> None:
+        commitment_id = str(commitment_id)
+        self._check_can_act(by)
+        self._commitment(commitment_id, open_only=True)
+        self._commitment_withdrawn(by=by, device=device, commitment_id=commitment_id,
+                                   reason=_text(reason, "reason", required=False))
+
+    @event("CommitmentWithdrawn", topic="alliance.CommitmentWithdrawn")
+    def _commitment_withdrawn(self, by: str, device: str, commitment_id: str, reason: str) -> None:
+        self.commitments[commitment_id]["status"] = "withdrawn"
+        self.commitments[commitment_id]["revision"] += 1
+        self._content_changed()
+
+    # ----- conflicts -----
+
+    def resolve_conflict(self, *, by: str, device: str, question_id: str | None = None,
+                         commitment_id: str | None = None, text: str | None = None,
+                         fields: dict | None = None) -> None:
+        """Settle a conflict: an answer's `text`, or a commitment's conflicting `fields`
+        (one of the values shown, or a merged one)."""
+        self._check_can_act(by)
+        if (question_id is None) == (commitment_id is None):
+            raise InvalidInput("Name either the question or the commitment whose conflict to resolve.")
+        question_id, commitment_id = _key(question_id), _key(commitment_id)
+        if question_id is not None:
+            self._question(question_id)
+            if not self.answers.get(question_id, {}).get("conflict"):
+                raise NotAllowedNow("This answer is not in conflict (any more).")
+            resolution = {"text": _text(text, "answer", required=False)}
+        else:
+            commitment = self._commitment(commitment_id)
+            if not commitment["conflict"]:
+                raise NotAllowedNow("This commitment is not in conflict (any more).")
+            fields = dict(fields or {})
+            missing = set(commitment["conflict"]) - set(fields)
+            if missing or set(fields) - set(commitment["conflict"]):
+                raise InvalidInput(f"Give a value for each field in conflict: "
+                                   f"{', '.join(sorted(commitment['conflict']))}.")
+            if "text" in fields:
+                fields["text"] = _text(fields["text"], "commitment")
+            if "owner_id" in fields:
+                fields["owner_id"] = self._owner(fields["owner_id"])
+            if "due" in fields:
+                fields["due"] = _day(fields["due"], "due date")
+            resolution = {"fields": fields}
+        self._conflict_resolved(by=by, device=device, question_id=question_id,
+                                commitment_id=commitment_id, resolution=resolution)
+
+    @event("ConflictResolved", topic="alliance.ConflictResolved")
+    def _conflict_resolved(self, by: str, device: str, question_id: str | None,
+                           commitment_id: str | None, resolution: dict) -> None:
+        if question_id is not None:
+            answer = self.answers[question_id]
+            answer.update(text=resolution["text"], by=by, conflict=[])
+            answer["revision"] += 1
+        else:
+            commitment = self.commitments[commitment_id]
+            commitment["revision"] += 1
+            for field, value in resolution["fields"].items():
+                commitment[field] = value
+                commitment["changed"][field] = commitment["revision"]
+            commitment["conflict"] = {}
+        self._content_changed()
+
+    # ----- reviews -----
+
+    def schedule_review(self, *, by: str, device: str, every: int, unit: str, next_date: str) -> None:
+        self._check_can_act(by)
+        if not isinstance(every, int) or isinstance(every, bool) or not 1 <= every <= 365:
+            raise InvalidInput("Reviews repeat every 1 to 365 days or weeks.")
+        if unit not in RHYTHM_UNITS:
+            raise InvalidInput("The review rhythm is counted in days or weeks.")
+        rhythm = {"every": every, "unit": unit, "next": _day(next_date, "next review date")}
+        if rhythm["next"] is None:
+            raise InvalidInput("Give the date of the next review.")
+        if rhythm != self.rhythm:
+            self._review_scheduled(by=by, device=device, **rhythm)
+
+    @event("ReviewScheduled", topic="alliance.ReviewScheduled")
+    def _review_scheduled(self, by: str, device: str, every: int, unit: str, next: str) -> None:
+        self.rhythm = {"every": every, "unit": unit, "next": next}
+        self._content_changed()
+
+    def hold_review(self, *, by: str, device: str, review_id: Any, held_on: str,
+                    attendees: list, kept: dict, notes: str = "", keep: str = "",
+                    start: str = "", stop: str = "", next_date: str | None = None) -> None:
+        """Record a review: who came, for each open commitment whether it is being
+        kept (True/False), what to keep, start and stop, and when to meet next."""
+        self._check_can_act(by)
+        review_id = _id(review_id, "review id")
+        if not isinstance(attendees, list) or not attendees or set(attendees) - set(self.members()):
+            raise InvalidInput("Attendees must be participants of the alliance, at least one.")
+        open_ids = {cid for cid, c in self.commitments.items() if c["status"] == "open"}
+        if not isinstance(kept, dict) or set(kept) - open_ids \
+                or not all(isinstance(v, bool) for v in kept.values()):
+            raise InvalidInput("Say for open commitments only whether each is being kept (yes or no).")
+        review = {
+            "held_on": _day(held_on, "review date"), "attendees": sorted(set(attendees)),
+            "kept": kept, "notes": _text(notes, "notes", required=False),
+            "keep": _text(keep, "keep", required=False), "start": _text(start, "start", required=False),
+            "stop": _text(stop, "stop", required=False), "next_date": _day(next_date, "next review date"),
+        }
+        if review["held_on"] is None:
+            raise InvalidInput("Give the date the review was held.")
+        if review_id in self.reviews:
+            if self.reviews[review_id] == dict(review, by=by):
+                return  # a retried review: already recorded
+            raise AlreadyExists("A review with this id already exists.")
+        self._review_held(by=by, device=device, review_id=review_id, **review)
+
+    @event("ReviewHeld", topic="alliance.ReviewHeld")
+    def _review_held(self, by: str, device: str, review_id: str, held_on: str, attendees: list,
+                     kept: dict, notes: str, keep: str, start: str, stop: str,
+                     next_date: str | None) -> None:
+        self.reviews[review_id] = {"held_on": held_on, "attendees": attendees, "kept": kept,
+                                   "notes": notes, "keep": keep, "start": start, "stop": stop,
+                                   "next_date": next_date, "by": by}
+        if self.rhythm and next_date:
+            self.rhythm = dict(self.rhythm, next=next_date)
+
+    # ----- consent and the lifecycle -----
+
+    def give_consent(self, *, by: str, device: str, version: int, stance: str, reason: str = "") -> None:
+        """Consent to the alliance as it was at `version` (what the person read)."""
+        self._check_can_act(by)
+        if self.status == "broken":
+            raise NotAllowedNow("The alliance is broken: renew it before consenting again.")
+        if stance not in STANCES:
+            raise InvalidInput("Consent is one of: support, live_with (can live with it), object.")
+        reason = _text(reason, "reason", required=stance == "object")
+        if not isinstance(version, int) or not 1 <= version <= self.version:
+            raise InvalidInput(f"There is no version {version} of this alliance.")
+        if version < self.content_version:
+            raise NotAllowedNow(f"The alliance has changed since version {version} "
+                                f"(now version {self.content_version}): look at the changes "
+                                "and give your consent again.")
+        if self.consents.get(by) == {"version": self.content_version, "stance": stance, "reason": reason}:
+            return
+        self._consent_given(by=by, device=device, version=self.content_version, stance=stance, reason=reason)
+
+    @event("ConsentGiven", topic="alliance.ConsentGiven")
+    def _consent_given(self, by: str, device: str, version: int, stance: str, reason: str) -> None:
+        self.consents[by] = {"version": version, "stance": stance, "reason": reason}
+        self._settle()
+
+    def awaiting_consent(self) -> list[str]:
+        """Participants whose support for the current version is still missing."""
+        return [uid for uid in self.members()
+                if self.consents.get(uid, {}).get("version") != self.content_version
+                or self.consents[uid]["stance"] == "object"]
+
+    def _content_changed(self) -> None:
+        # Called inside event bodies, before the library bumps self.version.
+        self.content_version = self.version + 1
+        self._settle()
+
+    def _settle(self) -> None:
+        """The lifecycle, folded: agreed when every participant supports or can
+        live with the current version; 'changed' once an agreed alliance moved on."""
+        if self.status in ("broken", "closed"):
+            return
+        if not self.awaiting_consent():
+            if not self.agreed_versions or self.agreed_versions[-1] != self.content_version:
+                self.agreed_versions.append(self.content_version)
+            self.status = "agreed"
+        else:
+            self.status = "changed" if self.agreed_versions else "draft"
+
+    def break_alliance(self, *, by: str, device: str, what_happened: str, needs_discussing: str = "") -> None:
+        self._check_can_act(by)
+        if self.status == "broken":
+            raise NotAllowedNow("The alliance is already broken; renew it to start again.")
+        self._broken(by=by, device=device, what_happened=_text(what_happened, "what happened"),
+                     needs_discussing=_text(needs_discussing, "what needs discussing", required=False))
+
+    @event("AllianceBroken", topic="alliance.AllianceBroken")
+    def _broken(self, by: str, device: str, what_happened: str, needs_discussing: str) -> None:
+        self.status = "broken"
+        self.breaks.append({"by": by, "what_happened": what_happened,
+                            "needs_discussing": needs_discussing, "renewed": None})
+
+    def renew_alliance(self, *, by: str, device: str, note: str = "") -> None:
+        self._check_can_act(by)
+        if self.status != "broken":
+            raise NotAllowedNow("Only a broken alliance can be renewed.")
+        self._renewed(by=by, device=device, note=_text(note, "note", required=False))
+
+    @event("AllianceRenewed", topic="alliance.AllianceRenewed")
+    def _renewed(self, by: str, device: str, note: str) -> None:
+        self.breaks[-1]["renewed"] = {"by": by, "note": note}
+        self.consents = {}  # starting again: everyone consents afresh
+        self.status = "draft"
+        self._settle()
+
+    def close_alliance(self, *, by: str, device: str, celebration: str) -> None:
+        self._check_can_act(by)
+        self._closed(by=by, device=device, celebration=_text(celebration, "celebration"))
+
+    @event("AllianceClosed", topic="alliance.AllianceClosed")
+    def _closed(self, by: str, device: str, celebration: str) -> None:
+        self.status = "closed"
+        self.closing = {"by": by, "celebration": celebration}
+
+    def appreciate(self, *, by: str, device: str, participant_id: str, note: str) -> None:
+        self._check_can_act(by)
+        participant_id = str(participant_id)
+        if participant_id not in self.members():
+            raise InvalidInput("Appreciate a participant of this alliance.")
+        if participant_id == by:
+            raise InvalidInput("Appreciation goes to someone else.")
+        self._appreciated(by=by, device=device, participant_id=participant_id,
+                          note=_text(note, "appreciation"))
+
+    @event("ParticipantAppreciated", topic="alliance.ParticipantAppreciated")
+    def _appreciated(self, by: str, device: str, participant_id: str, note: str) -> None:
+        self.appreciations.append({"by": by, "to": participant_id, "note": note})
+
+    # ----- versions -----
+
+    def content(self) -> dict:
+        """What the agreement says, without bookkeeping (revisions): what restore
+        brings back and what two versions are compared on (with participants
+        and consents, see comparable())."""
+        return {
+            "title": self.title,
+            "questions": copy.deepcopy(self.questions),
+            "answers": {qid: {"text": a["text"], "conflict": copy.deepcopy(a["conflict"])}
+                        for qid, a in self.answers.items()},
+            "own_answers": copy.deepcopy(self.own_answers),
+            "commitments": {cid: {k: copy.deepcopy(c[k]) for k in (*COMMITMENT_FIELDS, "status", "conflict")}
+                            for cid, c in self.commitments.items()},
+            "rhythm": copy.deepcopy(self.rhythm),
+        }
+
+    def comparable(self) -> dict:
+        return dict(self.content(), participants=copy.deepcopy(self.participants),
+                    consents=copy.deepcopy(self.consents))
+
+    def restore_version(self, *, by: str, device: str, version: int, content: dict) -> None:
+        """Bring back the content of an earlier version (read by the caller from
+        history) as one new event; nothing in between is erased."""
+        self._check_can_act(by)
+        if not isinstance(version, int) or not 1 <= version < self.version:
+            raise InvalidInput(f"Restore a version between 1 and {self.version - 1}.")
+        if content == self.content():
+            raise NotAllowedNow(f"The alliance already says what version {version} said.")
+        self._restored(by=by, device=device, version=version, content=content)
+
+    @event("VersionRestored", topic="alliance.VersionRestored")
+    def _restored(self, by: str, device: str, version: int, content: dict) -> None:
+        content = copy.deepcopy(content)
+        self.title = content["title"]
+        self.questions = content["questions"]
+        self.own_answers = content["own_answers"]
+        self.rhythm = content["rhythm"]
+        # Every thing restored moves on a revision, so an editor who started
+        # from the state before the restore meets a conflict, not a silent overwrite.
+        answers = {}
+        for qid, restored in content["answers"].items():
+            revision = self.answers.get(qid, {}).get("revision", 0) + 1
+            answers[qid] = dict(restored, by=by, revision=revision)
+        self.answers = answers
+        commitments = {}
+        for cid, restored in content["commitments"].items():
+            revision = self.commitments.get(cid, {}).get("revision", 0) + 1
+            commitments[cid] = dict(restored, revision=revision,
+                                    changed=dict.fromkeys(COMMITMENT_FIELDS, revision))
+        self.commitments = commitments
+        self._content_changed()
+
+    # ----- the whole state, as clients see it -----
+
+    def as_dict(self) -> dict:
+        return {
+            "id": str(self.id), "version": self.version, "title": self.title,
+            "template": self.template, "template_version": self.template_version,
+            "status": self.status, "content_version": self.content_version,
+            "agreed_versions": list(self.agreed_versions), "facilitator": self.facilitator,
+            "participants": copy.deepcopy(self.participants),
+            "invitations": copy.deepcopy(self.invitations),
+            "questions": copy.deepcopy(self.questions), "answers": copy.deepcopy(self.answers),
+            "own_answers": copy.deepcopy(self.own_answers),
+            "commitments": copy.deepcopy(self.commitments), "rhythm": copy.deepcopy(self.rhythm),
+            "reviews": copy.deepcopy(self.reviews), "consents": copy.deepcopy(self.consents),
+            "awaiting_consent": self.awaiting_consent(), "breaks": copy.deepcopy(self.breaks),
+            "appreciations": copy.deepcopy(self.appreciations), "closing": copy.deepcopy(self.closing),
+            "created_on": self.created_on.isoformat(), "modified_on": self.modified_on.isoformat(),
+        }
+
+
+# The commands a participant may run by name (the sync protocol maps onto these).
+COMMANDS = (
+    "invite_participant", "join", "leave", "add_question", "reword_question", "remove_question",
+    "answer_question", "give_own_answer", "make_commitment", "amend_commitment",
+    "complete_commitment", "withdraw_commitment", "resolve_conflict", "schedule_review",
+    "hold_review", "give_consent", "break_alliance", "renew_alliance", "close_alliance",
+    "appreciate", "restore_version",
+)
+
+
+def _key(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _check_base(base_revision: Any, current: int) -> None:
+    if not isinstance(base_revision, int) or isinstance(base_revision, bool) \
+            or not 0 <= base_revision <= current:
+        raise InvalidInput(f"The base revision must be a whole number from 0 to {current}.")
+
+
+def _chain_hash(previous: str, event_class: type, originator_id: Any, version: int, fields: dict) -> str:
+    """The hash as the stored row will carry it (see events.audit)."""
+    state = {k: v for k, v in fields.items() if k != "chain"}
+    class_version = getattr(event_class, "class_version", 1)
+    if class_version > 1:
+        state["class_version"] = class_version
+    return event_hash(previous, get_topic(event_class), originator_id, version, state)

@@ -1,0 +1,155 @@
+"""The application service: alliances by id, commands, and their history.
+
+Settings arrive as an eventsourcing `env` dict (built in server/settings.py);
+nothing here reads the environment or knows about HTTP.
+"""
+
+from datetime import datetime
+from typing import Any, Iterator
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import retry
+
+from events import history
+from events.alliance import COMMANDS, Alliance, AlreadyExists, InvalidInput, NotFound
+from events.audit import ChainReport, verify_chain
+
+DESIGNED_TOPIC = "alliance.Designed"
+
+
+class AllianceApplication(Application):
+    name = "alliances"  # pinned: PostgreSQL table names derive from it
+    snapshotting_intervals = {Alliance: 100}
+
+    # ----- commands -----
+
+    def design_alliance(self, *, alliance_id: Any, by: str, device: str, title: str,
+                        template: str, facilitator_name: str) -> Alliance:
+        """Create an alliance with an id the client made; a retried creation
+        (same id, same person, same title and template) returns the one stored."""
+        alliance = Alliance.design(alliance_id=alliance_id, by=by, device=device, title=title,
+                                   template=template, facilitator_name=facilitator_name)
+        try:
+            self.save(alliance)
+        except IntegrityError:
+            existing = self.alliance(alliance.id)
+            if (existing.facilitator, existing.title, existing.template) != (by, alliance.title, alliance.template) \
+                    or existing.version < 1:
+                raise AlreadyExists("An alliance with this id already exists.") from None
+            return existing
+        return alliance
+
+    def act(self, alliance_id: Any, command: str, *, by: str, device: str, **args: Any) -> Alliance:
+        """Run one named command on an alliance and save what it records.
+        A concurrent writer makes the save fail; then reload and run it again."""
+        if command not in COMMANDS:
+            raise InvalidInput(f"There is no command called {command!r}.")
+
+        @retry(IntegrityError, max_attempts=10, wait=0.01)
+        def attempt() -> Alliance:
+            alliance = self.alliance(alliance_id)
+            self.run_command(alliance, command, by=by, device=device, args=args)
+            self.save(alliance)
+            return alliance
+
+        return attempt()
+
+    def run_command(self, alliance: Alliance, command: str, *, by: str, device: str, args: dict) -> None:
+        """Apply one command to a loaded alliance (not saved): the caller saves,
+        so a batch of commands can be saved together."""
+        if command == "restore_version":
+            args = dict(args)
+            version = args.get("version")
+            if isinstance(version, int) and 1 <= version < alliance.version:
+                args["content"] = self.alliance(alliance.id, version=version).content()
+            else:
+                args["content"] = {}
+        try:
+            getattr(alliance, command)(by=by, device=device, **args)
+        except TypeError as error:  # wrong or missing arguments for this command
+            raise InvalidInput(f"Wrong arguments for {command}: {error}") from None
+
+    # ----- reading -----
+
+    def alliance(self, alliance_id: Any, *, version: int | None = None,
+                 at: datetime | None = None) -> Alliance:
+        """The alliance now, as of a version, or as of a moment."""
+        alliance_id = _uuid(alliance_id)
+        try:
+            latest = self.repository.get(alliance_id)
+        except AggregateNotFoundError:
+            raise NotFound("There is no such alliance.") from None
+        if at is not None:
+            version = self._version_at(alliance_id, latest.version, at)
+            if version == 0:
+                raise NotFound(f"The alliance did not exist yet at {at.isoformat()}.")
+        if version is None or version == latest.version:
+            return latest
+        if not isinstance(version, int) or not 1 <= version <= latest.version:
+            raise NotFound(f"There is no version {version}: the alliance has versions 1 to {latest.version}.")
+        return self.repository.get(alliance_id, version=version)
+
+    def _version_at(self, alliance_id: UUID, latest: int, at: datetime) -> int:
+        """The last version recorded at or before `at` (0 if none): a binary
+        search over event timestamps, which come from the server clock."""
+        low, high = 0, latest
+        while low < high:
+            middle = (low + high + 1) // 2
+            (found,) = self.events.get(alliance_id, gt=middle - 1, lte=middle)
+            if found.timestamp <= at:
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+    def history(self, alliance_id: Any, *, before: int | None = None, limit: int = 20) -> dict:
+        """A page of history in words, newest first; pass `next_before` for the next page."""
+        latest = self.alliance(alliance_id)
+        top = latest.version if before is None else min(before - 1, latest.version)
+        limit = max(1, min(limit, 200))
+        if top < 1:
+            return {"entries": [], "next_before": None}
+        first = max(1, top - limit + 1)
+        state = self.alliance(alliance_id, version=first - 1) if first > 1 else None
+        events = self.events.get(latest.id, gt=first - 1, lte=top)
+        entries = history.describe_events(state, events, latest)
+        return {"entries": entries[::-1], "next_before": first if first > 1 else None}
+
+    def diff(self, alliance_id: Any, from_version: int, to_version: int) -> dict:
+        old = self.alliance(alliance_id, version=from_version)
+        new = self.alliance(alliance_id, version=to_version)
+        return history.diff(old, new)
+
+    def verify(self, alliance_id: Any) -> ChainReport:
+        """Recompute the audit chain over the stored rows."""
+        alliance_id = _uuid(alliance_id)
+        return verify_chain(self.recorder.select_events(alliance_id), self._decode_stored_state)
+
+    def _decode_stored_state(self, state: bytes) -> dict:
+        mapper = self.mapper
+        if mapper.cipher:
+            state = mapper.cipher.decrypt(state)
+        if mapper.compressor:
+            state = mapper.compressor.decompress(state)
+        return mapper.transcoder.decode(state)
+
+    def alliance_ids(self, page: int = 500) -> Iterator[UUID]:
+        """Every alliance ever designed, in the order they were created."""
+        start = None
+        while True:
+            found = self.recorder.select_notifications(
+                start=start, limit=page, topics=[DESIGNED_TOPIC], inclusive_of_start=False)
+            for notification in found:
+                yield notification.originator_id
+            if len(found) < page:
+                return
+            start = found[-1].id
+
+
+def _uuid(value: Any) -> UUID:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        raise NotFound("There is no such alliance.") from None

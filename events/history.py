@@ -1,0 +1,192 @@
+"""History in words a person reads, and the difference between two versions."""
+
+import difflib
+import re
+from datetime import date
+from typing import Any, Iterable
+
+from events.alliance import Alliance
+from events.templates import TEMPLATES
+
+STANCE_WORDS = {"support": "supports", "live_with": "can live with", "object": "objects to"}
+
+
+def day(iso: str | None, *, year: int | None = None) -> str:
+    """'3 March' (with the year when it is not `year`)."""
+    if not iso:
+        return "no date"
+    d = date.fromisoformat(iso)
+    return f"{d.day} {d:%B}" + ("" if d.year == year else f" {d.year}")
+
+
+def quote(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return f"'{text if len(text) <= limit else text[:limit - 1] + '…'}'"
+
+
+# ----- history in words -----
+
+def describe_events(state: Alliance | None, events: Iterable[Any], now: Alliance) -> list[dict]:
+    """Describe each event against the state just before it, oldest first.
+    `state` is the alliance before the first event (None before creation);
+    `now` supplies names of people who joined later."""
+    entries = []
+    for ev in events:
+        before_status = state.status if state else None
+        text = describe(ev, state, now)
+        state = ev.mutate(state)
+        if state.status == "agreed" and before_status != "agreed":
+            text += f"; the alliance is now agreed (version {state.content_version})"
+        entries.append({
+            "version": ev.originator_version, "at": ev.timestamp.isoformat(), "by": ev.by,
+            "who": now.name_of(ev.by), "device": ev.device, "kind": type(ev).__name__, "text": text,
+        })
+    return entries
+
+
+def describe(ev: Any, before: Alliance | None, now: Alliance) -> str:
+    kind, data = type(ev).__name__, vars(ev)
+    year = ev.timestamp.year
+    if kind == "Designed":
+        template = TEMPLATES.get(data["template"])
+        title = template.title if template else data["template"]
+        return (f"designed the alliance {quote(data['title'])} from the {title} template "
+                f"(version {data['template_version']})")
+    assert before is not None
+    question = before.questions.get(data.get("question_id") or "", {}).get("text", "a question")
+    commitment = before.commitments.get(data.get("commitment_id") or "", {})
+    what = quote(commitment.get("text", "a commitment"))
+    if kind == "ParticipantInvited":
+        return f"invited {data['name']}"
+    if kind == "ParticipantJoined":
+        return "joined the alliance"
+    if kind == "ParticipantLeft":
+        return "left the alliance"
+    if kind == "QuestionAdded":
+        return f"added the question {quote(data['text'])}"
+    if kind == "QuestionReworded":
+        return f"reworded the question {quote(question)} to {quote(data['text'])}"
+    if kind == "QuestionRemoved":
+        return f"removed the question {quote(question)}"
+    if kind == "QuestionAnswered":
+        previous = before.answers.get(data["question_id"])
+        if previous and data["base_revision"] != previous["revision"]:
+            return (f"answered {quote(question)} with {quote(data['text'])} while someone else changed it: "
+                    "both answers are kept until someone resolves the conflict")
+        verb = "changed the answer to" if previous and previous["text"] else "answered"
+        return f"{verb} {quote(question)}: {quote(data['text'], 120)}"
+    if kind == "OwnAnswerGiven":
+        return f"gave their own answer to {quote(question)}"
+    if kind == "CommitmentMade":
+        due = f", due {day(data['due'], year=year)}" if data["due"] else ""
+        return f"made the commitment {quote(data['text'])} (owner: {now.name_of(data['owner_id'])}{due})"
+    if kind == "CommitmentAmended":
+        parts = [_amendment(field, commitment.get(field), value, what, now, year)
+                 for field, value in data["changes"].items()]
+        stale = [f for f in data["changes"] if commitment["changed"][f] > data["base_revision"]]
+        conflict = "; this crossed another change, so both are kept until someone resolves it" if stale else ""
+        return "; ".join(parts) + conflict
+    if kind == "CommitmentCompleted":
+        return f"completed the commitment {what}"
+    if kind == "CommitmentWithdrawn":
+        return f"withdrew the commitment {what}" + (f": {data['reason']}" if data["reason"] else "")
+    if kind == "ConflictResolved":
+        thing = f"the answer to {quote(question)}" if data["question_id"] else f"the commitment {what}"
+        return f"resolved the conflict on {thing}"
+    if kind == "ReviewScheduled":
+        return f"set reviews every {data['every']} {data['unit']}, next on {day(data['next'], year=year)}"
+    if kind == "ReviewHeld":
+        names = ", ".join(now.name_of(a) for a in data["attendees"])
+        kept = sum(data["kept"].values())
+        text = f"held a review with {names}: {kept} of {len(data['kept'])} commitments kept"
+        return text + (f"; next review on {day(data['next_date'], year=year)}" if data["next_date"] else "")
+    if kind == "ConsentGiven":
+        text = f"{STANCE_WORDS[data['stance']]} version {data['version']}"
+        return text + (f": {data['reason']}" if data["reason"] else "")
+    if kind == "AllianceBroken":
+        return f"broke the alliance: {data['what_happened']}"
+    if kind == "AllianceRenewed":
+        return "renewed the alliance" + (f": {data['note']}" if data["note"] else "")
+    if kind == "AllianceClosed":
+        return f"closed the alliance, celebrating: {data['celebration']}"
+    if kind == "ParticipantAppreciated":
+        return f"appreciated {now.name_of(data['participant_id'])}: {data['note']}"
+    if kind == "VersionRestored":
+        return f"restored version {data['version']} (nothing was erased)"
+    return kind  # an event kind newer than this describer
+
+
+def _amendment(field: str, old: Any, new: Any, what: str, now: Alliance, year: int) -> str:
+    if field == "text":
+        return f"reworded the commitment {what} to {quote(new)}"
+    if field == "owner_id":
+        return f"handed the commitment {what} from {now.name_of(old)} to {now.name_of(new)}"
+    if not new:
+        return f"removed the due date of the commitment {what}"
+    if not old:
+        return f"set the commitment {what} due on {day(new, year=year)}"
+    return f"moved the commitment {what} from {day(old, year=year)} to {day(new, year=year)}"
+
+
+# ----- the difference between two versions -----
+
+def word_diff(old: str, new: str) -> list[list[str]]:
+    """[[op, text], ...] with op one of 'same', 'removed', 'added', word by word."""
+    a, b = re.findall(r"\S+", old or ""), re.findall(r"\S+", new or "")
+    parts: list[list[str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            parts.append(["same", " ".join(a[i1:i2])])
+            continue
+        if i2 > i1:
+            parts.append(["removed", " ".join(a[i1:i2])])
+        if j2 > j1:
+            parts.append(["added", " ".join(b[j1:j2])])
+    return parts
+
+
+def _change(section: str, key: str, label: str, before: Any, after: Any) -> dict:
+    change = "added" if before is None else "removed" if after is None else "changed"
+    if section == "questions" and after and after["removed"] and not before["removed"]:
+        change = "removed"
+    entry = {"section": section, "id": key, "label": label, "change": change,
+             "before": before, "after": after}
+    text_of = (lambda v: v.get("text", "") if isinstance(v, dict) else v if isinstance(v, str) else "")
+    old_text, new_text = text_of(before), text_of(after)
+    if old_text != new_text:
+        entry["words"] = word_diff(old_text, new_text)
+    return entry
+
+
+def diff(old: Alliance, new: Alliance) -> dict:
+    """What changed from `old` to `new`: title, questions, answers (agreed and
+    own), commitments, review rhythm, participants and consents."""
+    a, b = old.comparable(), new.comparable()
+    questions = {**a["questions"], **b["questions"]}
+
+    def label(section: str, key: str) -> str:
+        if section in ("answers", "questions"):
+            return questions[key]["text"]
+        if section == "own_answers":
+            qid, uid = key.split("/", 1)
+            return f"{new.name_of(uid)}'s own answer to {quote(questions[qid]['text'])}"
+        if section == "commitments":
+            return (b["commitments"].get(key) or a["commitments"][key])["text"]
+        return new.name_of(key)
+
+    def flat(state: dict, section: str) -> dict:
+        if section != "own_answers":
+            return state[section]
+        return {f"{qid}/{uid}": text for qid, per in state[section].items() for uid, text in per.items()}
+
+    changes = []
+    if a["title"] != b["title"]:
+        changes.append(_change("title", "title", "Title", a["title"], b["title"]))
+    for section in ("questions", "answers", "own_answers", "commitments", "participants", "consents"):
+        old_items, new_items = flat(a, section), flat(b, section)
+        for key in {**old_items, **new_items}:
+            if old_items.get(key) != new_items.get(key):
+                changes.append(_change(section, key, label(section, key), old_items.get(key), new_items.get(key)))
+    if a["rhythm"] != b["rhythm"]:
+        changes.append(_change("rhythm", "rhythm", "Review rhythm", a["rhythm"], b["rhythm"]))
+    return {"from": old.version, "to": new.version, "empty": not changes, "changes": changes}

@@ -1,0 +1,60 @@
+"""Every setting, read from the environment in this one place."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import parse_qs, unquote, urlparse
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")  # ALLIANCE_DATA_DIR: SQLite files live here
+    database_url: str = ""  # ALLIANCE_DATABASE_URL: postgresql://user:pw@host:port/db[?schema=s]
+    cipher_key: str = ""  # ALLIANCE_CIPHER_KEY: base64 of 16, 24 or 32 random bytes (encryption at rest)
+    create_tables: bool = True  # ALLIANCE_CREATE_TABLES: off when a schema step ran before
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        environ = os.environ if environ is None else environ
+        url = environ.get("ALLIANCE_DATABASE_URL", "")
+        if url and not url.startswith(("postgresql://", "postgres://")):
+            raise SettingsError("ALLIANCE_DATABASE_URL must start with postgresql://")
+        return cls(
+            data_dir=Path(environ.get("ALLIANCE_DATA_DIR", "data")),
+            database_url=url,
+            cipher_key=environ.get("ALLIANCE_CIPHER_KEY", ""),
+            create_tables=environ.get("ALLIANCE_CREATE_TABLES", "yes").lower() not in ("no", "n", "0", "false", "off"),
+        )
+
+    def event_store_env(self, store: str) -> dict[str, str]:
+        """The eventsourcing `env` for one application. On SQLite each
+        application has its own file (table names are fixed there)."""
+        env = {"CREATE_TABLE": "y" if self.create_tables else "n"}
+        if self.database_url:
+            url = urlparse(self.database_url)
+            env.update(
+                PERSISTENCE_MODULE="eventsourcing.postgres",
+                POSTGRES_DBNAME=url.path.lstrip("/") or "postgres",
+                POSTGRES_HOST=url.hostname or "127.0.0.1",
+                POSTGRES_PORT=str(url.port or 5432),
+                POSTGRES_USER=unquote(url.username or "postgres"),
+                # the library insists on a password, even where trust auth needs none
+                POSTGRES_PASSWORD=unquote(url.password or "unused"),
+            )
+            schema = parse_qs(url.query).get("schema")
+            if schema:
+                env["POSTGRES_SCHEMA"] = schema[0]
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            env.update(PERSISTENCE_MODULE="eventsourcing.sqlite",
+                       SQLITE_DBNAME=str(self.data_dir / f"{store}.sqlite"),
+                       SQLITE_LOCK_TIMEOUT="10")
+        if self.cipher_key:
+            env.update(CIPHER_TOPIC="eventsourcing.cipher:AESCipher", CIPHER_KEY=self.cipher_key,
+                       COMPRESSOR_TOPIC="eventsourcing.compressor:ZlibCompressor")
+        return env
