@@ -1,0 +1,108 @@
+"""Stories about the audit chain: someone edits the stored rows behind the
+application's back, and `verify` names the first event that is wrong."""
+
+import base64
+import os
+import sqlite3
+import uuid
+
+import pytest
+
+from events.application import AllianceApplication
+from server.settings import Settings
+
+
+def record_a_few_changes(app):
+    alliance = app.design_alliance(alliance_id=uuid.uuid4(), by="ann", device="laptop", title="Team charter",
+                                   template="team", facilitator_name="Ann")
+    for n, text in enumerate(["We ship small", "We ship small and often", "We ship weekly"]):
+        app.act(alliance.id, "answer_question", by="ann", device="laptop", question_id="purpose.why",
+                text=text, base_revision=n)
+    return alliance.id  # versions 1 to 4
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    app = AllianceApplication(env=settings.event_store_env("alliances"))
+    yield app, tmp_path / "alliances.sqlite"
+    app.close()
+
+
+def tamper(path, sql, *params):
+    with sqlite3.connect(path) as db:
+        assert db.execute(sql, params).rowcount >= 1
+
+
+def test_an_untouched_store_verifies(app):
+    aid = record_a_few_changes(app)
+    report = app.verify(aid)
+    assert report.ok and report.events == 4 and report.broken_at is None
+
+
+def test_an_altered_row_is_named(sqlite_app):
+    app, path = sqlite_app
+    aid = record_a_few_changes(app)
+    with sqlite3.connect(path) as db:  # the file holds this one alliance
+        (state,) = db.execute("SELECT state FROM stored_events WHERE originator_version=3").fetchone()
+    forged = bytes(state).replace(b"We ship small and often", b"We ship never")
+    assert forged != bytes(state)
+    tamper(path, "UPDATE stored_events SET state=? WHERE originator_version=3", forged)
+
+    report = app.verify(aid)
+    assert not report.ok and report.broken_at == 3
+    assert report.problem == "event 3 was altered, removed or reordered"
+
+
+def test_a_removed_row_is_named(sqlite_app):
+    app, path = sqlite_app
+    aid = record_a_few_changes(app)
+    tamper(path, "DELETE FROM stored_events WHERE originator_version=2")
+    report = app.verify(aid)
+    assert (report.ok, report.broken_at) == (False, 2)
+    assert "event 2 is missing" in report.problem
+
+
+def test_reordered_rows_are_named(sqlite_app):
+    app, path = sqlite_app
+    aid = record_a_few_changes(app)
+    with sqlite3.connect(path) as db:
+        rows = dict(db.execute("SELECT originator_version, state FROM stored_events "
+                               "WHERE originator_version IN (2, 3)").fetchall())
+        db.execute("UPDATE stored_events SET state=? WHERE originator_version=2", (rows[3],))
+        db.execute("UPDATE stored_events SET state=? WHERE originator_version=3", (rows[2],))
+    report = app.verify(aid)
+    assert (report.ok, report.broken_at) == (False, 2)
+
+
+def test_an_altered_encrypted_row_is_named(tmp_path):
+    key = base64.b64encode(os.urandom(32)).decode()
+    settings = Settings(data_dir=tmp_path, cipher_key=key)
+    app = AllianceApplication(env=settings.event_store_env("alliances"))
+    aid = record_a_few_changes(app)
+    raw = (tmp_path / "alliances.sqlite").read_bytes()
+    assert b"We ship" not in raw  # encrypted at rest
+    assert app.verify(aid).ok
+    with sqlite3.connect(tmp_path / "alliances.sqlite") as db:
+        (state,) = db.execute("SELECT state FROM stored_events WHERE originator_version=4").fetchone()
+        flipped = bytes(state[:-1]) + bytes([state[-1] ^ 1])
+        db.execute("UPDATE stored_events SET state=? WHERE originator_version=4", (flipped,))
+    report = app.verify(aid)
+    assert (report.ok, report.broken_at, report.problem) == (False, 4, "event 4 cannot be read")
+    app.close()
+
+
+@pytest.mark.postgres
+def test_an_altered_postgres_row_is_named(postgres_url):
+    import psycopg
+
+    app = AllianceApplication(env=Settings(database_url=postgres_url).event_store_env("alliances"))
+    aid = record_a_few_changes(app)
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        (state,) = db.execute("SELECT state FROM alliances_events WHERE originator_id=%s AND originator_version=2",
+                              (aid,)).fetchone()
+        db.execute("UPDATE alliances_events SET state=%s WHERE originator_id=%s AND originator_version=2",
+                   (bytes(state).replace(b"We ship small", b"We ship big"), aid))
+    report = app.verify(aid)
+    assert (report.ok, report.broken_at) == (False, 2)
+    app.close()
