@@ -42,13 +42,14 @@ def demo(app: AllianceApplication) -> int:
 
 
 def verify(app: AllianceApplication) -> int:
-    broken = 0
-    for count, aid in enumerate(app.alliance_ids(), 1):
+    checked = broken = 0
+    for aid in app.alliance_ids():
         report = app.verify(aid)
+        checked += 1
         if not report.ok:
             broken += 1
             print(f"{aid}: BROKEN at event {report.broken_at}: {report.problem}")
-    print(f"{count if 'count' in locals() else 0} alliances checked, {broken} broken")
+    print(f"{checked} alliances checked, {broken} broken")
     return 1 if broken else 0
 
 

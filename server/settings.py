@@ -1,5 +1,7 @@
 """Every setting, read from the environment in this one place."""
 
+import base64
+import binascii
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +26,13 @@ class Settings:
         url = environ.get("ALLIANCE_DATABASE_URL", "")
         if url and not url.startswith(("postgresql://", "postgres://")):
             raise SettingsError("ALLIANCE_DATABASE_URL must start with postgresql://")
+        cipher_key = environ.get("ALLIANCE_CIPHER_KEY", "")
+        if cipher_key:
+            _check_cipher_key(cipher_key)
         return cls(
             data_dir=Path(environ.get("ALLIANCE_DATA_DIR", "data")),
             database_url=url,
-            cipher_key=environ.get("ALLIANCE_CIPHER_KEY", ""),
+            cipher_key=cipher_key,
             create_tables=environ.get("ALLIANCE_CREATE_TABLES", "yes").lower() not in ("no", "n", "0", "false", "off"),
         )
 
@@ -58,3 +63,13 @@ class Settings:
             env.update(CIPHER_TOPIC="eventsourcing.cipher:AESCipher", CIPHER_KEY=self.cipher_key,
                        COMPRESSOR_TOPIC="eventsourcing.compressor:ZlibCompressor")
         return env
+
+
+def _check_cipher_key(key: str) -> None:
+    try:
+        size = len(base64.b64decode(key, validate=True))
+    except (binascii.Error, ValueError):
+        size = 0
+    if size not in (16, 24, 32):
+        raise SettingsError("ALLIANCE_CIPHER_KEY must be base64 of 16, 24 or 32 random bytes "
+                            "(make one with: python3 -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())')")

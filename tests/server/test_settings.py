@@ -32,3 +32,9 @@ def test_a_cipher_key_switches_on_encryption_at_rest(tmp_path):
 def test_a_database_url_that_is_not_postgres_is_refused():
     with pytest.raises(SettingsError, match="postgresql://"):
         Settings.from_env({"ALLIANCE_DATABASE_URL": "mysql://x"})
+
+
+@pytest.mark.parametrize("key", ["not base64!", "c2hvcnQ="])
+def test_a_cipher_key_of_the_wrong_shape_is_refused(key):
+    with pytest.raises(SettingsError, match="16, 24 or 32 random bytes"):
+        Settings.from_env({"ALLIANCE_CIPHER_KEY": key})
