@@ -135,3 +135,21 @@ def test_restoring_a_version_adds_one_event_and_erases_nothing(app):
     assert app.history(aid, limit=1)["entries"][0]["text"] == f"restored version {good} (nothing was erased)"
     assert app.diff(aid, good, restored.version)["changes"] == []
     assert app.verify(aid).ok
+
+
+def test_a_long_alliance_loads_from_snapshots_with_the_same_state(app):
+    aid = design(app)
+    alliance = app.alliance(aid)
+    for n in range(1, 248):  # batched as a sync push records them: ends at version 250
+        app.run_command(alliance, "answer_question", by="ann", device="ann-phone",
+                        args=dict(question_id="hopes.want", text=f"Answer {n}", base_revision=n - 1))
+        if n % 50 == 0:
+            app.save(alliance)
+    app.save(alliance)
+
+    assert [s.originator_version for s in app.snapshots.get(aid)] == [100, 200]
+    replayed = None
+    for event in app.events.get(aid):
+        replayed = event.mutate(replayed)
+    assert app.alliance(aid).as_dict() == replayed.as_dict()
+    assert app.alliance(aid, version=150).answers["hopes.want"]["text"] == "Answer 147"
