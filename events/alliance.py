@@ -197,14 +197,15 @@ class Alliance(Aggregate):
         self.invitations[invitation_id] = {"name": name, "by": by, "status": "open"}
 
     def join(self, *, by: str, device: str, invitation_id: Any, name: str) -> None:
-        invitation = self.invitations.get(_id(invitation_id, "invitation id"))
+        invitation_id = _id(invitation_id, "invitation id")
+        invitation = self.invitations.get(invitation_id)
         if invitation is None or invitation["status"] != "open":
             raise NotFound("This invitation is not open: ask for a new one.")
         if by in self.members():
             raise AlreadyExists("You are already a participant of this alliance.")
         if self.status == "closed":
             raise NotAllowedNow("This alliance is closed: nobody can join it any more.")
-        self._joined(by=by, device=device, invitation_id=str(invitation_id), name=_text(name, "name"))
+        self._joined(by=by, device=device, invitation_id=invitation_id, name=_text(name, "name"))
 
     @event("ParticipantJoined", topic="alliance.ParticipantJoined")
     def _joined(self, by: str, device: str, invitation_id: str, name: str) -> None:
@@ -249,6 +250,7 @@ class Alliance(Aggregate):
         self._content_changed()
 
     def reword_question(self, *, by: str, device: str, question_id: str, text: str) -> None:
+        question_id = str(question_id)
         self._check_can_act(by)
         question, text = self._question(question_id), _text(text, "question")
         if question["text"] != text:
@@ -260,6 +262,7 @@ class Alliance(Aggregate):
         self._content_changed()
 
     def remove_question(self, *, by: str, device: str, question_id: str) -> None:
+        question_id = str(question_id)
         self._check_can_act(by)
         self._question(question_id)
         self._question_removed(by=by, device=device, question_id=question_id)
@@ -273,6 +276,7 @@ class Alliance(Aggregate):
                         base_revision: int) -> None:
         """Record the agreed answer. `base_revision` is the answer's revision the
         editor started from (0 for a question never answered)."""
+        question_id = str(question_id)
         self._check_can_act(by)
         self._question(question_id)
         text = _text(text, "answer", required=False)
@@ -295,9 +299,6 @@ class Alliance(Aggregate):
 
     def give_own_answer(self, *, by: str, device: str, question_id: str, text: str) -> None:
         """A participant's own answer, beside the agreed one (e.g. team pre-work)."""
-        question_id = str(question_id)
-        question_id = str(question_id)
-        question_id = str(question_id)
         question_id = str(question_id)
         self._check_can_act(by)
         self._question(question_id)
@@ -353,7 +354,7 @@ class Alliance(Aggregate):
         since `base_revision` are kept side by side as a conflict; the rest apply."""
         commitment_id = str(commitment_id)
         self._check_can_act(by)
-        commitment = self._commitment(commitment_id)
+        commitment = self._commitment(commitment_id, open_only=True)
         unknown = set(changes) - set(COMMITMENT_FIELDS)
         if unknown:
             raise InvalidInput(f"A commitment has no {', '.join(sorted(unknown))}; "
@@ -486,6 +487,10 @@ class Alliance(Aggregate):
         kept (True/False), what to keep, start and stop, and when to meet next."""
         self._check_can_act(by)
         review_id = _id(review_id, "review id")
+        if review_id in self.reviews:
+            if self.reviews[review_id]["by"] == by and self.reviews[review_id]["held_on"] == _day(held_on, "review date"):
+                return  # a retried review: already recorded (its commitments may have moved on since)
+            raise AlreadyExists("A review with this id already exists.")
         if not isinstance(attendees, list) or not attendees or set(attendees) - set(self.members()):
             raise InvalidInput("Attendees must be participants of the alliance, at least one.")
         open_ids = {cid for cid, c in self.commitments.items() if c["status"] == "open"}
@@ -500,10 +505,6 @@ class Alliance(Aggregate):
         }
         if review["held_on"] is None:
             raise InvalidInput("Give the date the review was held.")
-        if review_id in self.reviews:
-            if self.reviews[review_id] == dict(review, by=by):
-                return  # a retried review: already recorded
-            raise AlreadyExists("A review with this id already exists.")
         self._review_held(by=by, device=device, review_id=review_id, **review)
 
     @event("ReviewHeld", topic="alliance.ReviewHeld")
@@ -526,7 +527,7 @@ class Alliance(Aggregate):
         if stance not in STANCES:
             raise InvalidInput("Consent is one of: support, live_with (can live with it), object.")
         reason = _text(reason, "reason", required=stance == "object")
-        if not isinstance(version, int) or not 1 <= version <= self.version:
+        if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= self.version:
             raise InvalidInput(f"There is no version {version} of this alliance.")
         if version < self.content_version:
             raise NotAllowedNow(f"The alliance has changed since version {version} "
@@ -640,6 +641,8 @@ class Alliance(Aggregate):
         self._check_can_act(by)
         if not isinstance(version, int) or not 1 <= version < self.version:
             raise InvalidInput(f"Restore a version between 1 and {self.version - 1}.")
+        if not isinstance(content, dict) or set(content) != set(self.content()):
+            raise InvalidInput("Give the content of the version to restore (as content() returns it).")
         if content == self.content():
             raise NotAllowedNow(f"The alliance already says what version {version} said.")
         self._restored(by=by, device=device, version=version, content=content)
