@@ -22,6 +22,9 @@ DESIGNED_TOPIC = "alliance.Designed"
 class AllianceApplication(Application):
     name = "alliances"  # pinned: PostgreSQL table names derive from it
     snapshotting_intervals = {Alliance: 100}
+    # Recently used alliances stay in memory; each read still fetches any newer
+    # events from the store (fast-forward), so several processes stay correct.
+    env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 
     # ----- commands -----
 
@@ -70,6 +73,15 @@ class AllianceApplication(Application):
             getattr(alliance, command)(by=by, device=device, **args)
         except TypeError as error:  # wrong or missing arguments for this command
             raise InvalidInput(f"Wrong arguments for {command}: {error}") from None
+
+    def _take_snapshots(self, processing_event) -> None:
+        """Snapshot each saved alliance as it is in memory whenever a save crosses
+        a multiple of the interval (the library would replay it from the store)."""
+        for aggregate in processing_event.aggregates.values():
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            versions = [e.originator_version for e in processing_event.events if e.originator_id == aggregate.id]
+            if interval and versions and (min(versions) - 1) // interval != max(versions) // interval:
+                self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
 
     # ----- reading -----
 

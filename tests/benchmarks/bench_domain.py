@@ -11,7 +11,7 @@ Measures, in one run, in a fresh temporary directory, each store on its own SQLi
       (c') the same but reloaded per batch, snapshots every 100 (the access pattern of b);
    d. raw `sqlite3.executemany` of comparable rows in one transaction, WAL mode.
 2. Load times for one alliance of 10,000 events (snapshots every 100): the latest
-   version and old versions, median ms (repository cache off, the default; an old
+   version (without and with the aggregate cache) and old versions, median ms (an old
    version is read after the latest, as `app.alliance(id, version=)` does).
 3. `app.diff` between two far-apart versions, median ms.
 4. One page of `app.history(limit=20)`, median ms.
@@ -184,13 +184,16 @@ def median_ms(fn, runs: int) -> tuple[float, float]:
 
 
 def reads(path: Path, total: int, runs: int) -> list[tuple[str, float, float]]:
-    app = AllianceApplication(env=Settings(data_dir=path).event_store_env("alliances"))
+    env = Settings(data_dir=path).event_store_env("alliances")
+    app = AllianceApplication(env=env)
+    cold = AllianceApplication(env=dict(env, AGGREGATE_CACHE_MAXSIZE=""))  # as a new process sees it
     work = Workload(app)
     work.batched(total - 2)
     work.check(total)
     a, i = work.id, total // 2
     measured = [
-        (f"load latest (v{total:,}, on a snapshot)", lambda: app.alliance(a)),
+        (f"load latest, no cache (v{total:,}, a snapshot)", lambda: cold.alliance(a)),
+        (f"load latest, cached (fast-forwarded)", lambda: app.alliance(a)),
         (f"load v{total // 20:,}", lambda: app.alliance(a, version=total // 20)),
         (f"load v{i:,}", lambda: app.alliance(a, version=i)),
         (f"load v{i + 99:,} (99 events past a snapshot)", lambda: app.alliance(a, version=i + 99)),
@@ -199,6 +202,7 @@ def reads(path: Path, total: int, runs: int) -> list[tuple[str, float, float]]:
     ]
     results = [(label, *median_ms(fn, runs)) for label, fn in measured]
     app.close()
+    cold.close()
     return results
 
 
