@@ -13,15 +13,22 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import retry
 
 from events import history
+from events.accounts import Account
 from events.alliance import COMMANDS, Alliance, AlreadyExists, InvalidInput, NotFound
 from events.audit import ChainReport, verify_chain
+from events.devices import Device
+from events.signin import SignIn
+from events.sync import NO_SUCH_ALLIANCE, Sync
 
 DESIGNED_TOPIC = "alliance.Designed"
 
 
-class AllianceApplication(Application):
+class AllianceApplication(SignIn, Sync, Application):
+    """Alliances, the people in them and their devices, in one store, so one
+    transaction can hold everything a sync push causes."""
+
     name = "alliances"  # pinned: PostgreSQL table names derive from it
-    snapshotting_intervals = {Alliance: 100}
+    snapshotting_intervals = {Alliance: 100, Device: 100, Account: 100}
     # Recently used alliances stay in memory; each read still fetches any newer
     # events from the store (fast-forward), so several processes stay correct.
     env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
@@ -102,6 +109,18 @@ class AllianceApplication(Application):
         if not isinstance(version, int) or not 1 <= version <= latest.version:
             raise NotFound(f"There is no version {version}: the alliance has versions 1 to {latest.version}.")
         return self.repository.get(alliance_id, version=version)
+
+    def alliance_for(self, user_id: str, alliance_id: Any, *, version: int | None = None,
+                     at: datetime | None = None) -> Alliance:
+        """The alliance, for one of its participants only: to anyone else it
+        does not exist, so its existence never leaks."""
+        try:
+            latest = self.alliance(alliance_id)
+        except NotFound:
+            raise NotFound(NO_SUCH_ALLIANCE) from None
+        if user_id not in latest.members():
+            raise NotFound(NO_SUCH_ALLIANCE)
+        return latest if version is None and at is None else self.alliance(alliance_id, version=version, at=at)
 
     def _version_at(self, alliance_id: UUID, latest: int, at: datetime) -> int:
         """The last version recorded at or before `at` (0 if none): a binary

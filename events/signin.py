@@ -1,0 +1,100 @@
+"""Accounts, signed-in devices and invitation links, as application commands
+(mixed into AllianceApplication)."""
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from events.accounts import Account, BadCredentials, EmailTaken, InvitationLink, account_id, invitation_link_id
+from events.alliance import Alliance, NotFound
+
+NO_SUCH_INVITATION = "This invitation link is not valid: it may have been used or have expired. Ask for a new one."
+
+
+class SignIn:
+    # ----- accounts and sessions -----
+
+    def sign_up(self, *, email: str, password: str, display_name: str, device_name: str = "") -> tuple[str, str]:
+        """A new account, signed in on this device: (user_id, token)."""
+        account = Account.sign_up(email=email, password=password, display_name=display_name)
+        token = account.start_session(device_name)
+        try:
+            self.save(account)
+        except IntegrityError:
+            raise EmailTaken("An account with this email address exists already: sign in instead.") from None
+        return account.user_id, token
+
+    def log_in(self, *, email: str, password: str, device_name: str = "") -> tuple[str, str]:
+        try:
+            account = self.repository.get(account_id(email))
+        except AggregateNotFoundError:
+            account = None
+        if account is None or not account.check_password(password):
+            raise BadCredentials("That email address and password do not match an account.")
+        token = account.start_session(device_name)
+        self.save(account)
+        return account.user_id, token
+
+    def authenticate(self, token: str) -> Account | None:
+        """The account a bearer token belongs to, or None."""
+        user_id, _, secret = token.partition(".")
+        try:
+            account = self.repository.get(UUID(user_id))
+        except (ValueError, AggregateNotFoundError):
+            return None
+        if not isinstance(account, Account) or account.session_for(secret) is None:
+            return None
+        return account
+
+    def log_out(self, token: str) -> None:
+        account = self.authenticate(token)
+        if account is not None:
+            self.end_session(account.user_id, account.session_for(token.partition(".")[2]))
+
+    def sessions(self, user_id: str, current_token: str = "") -> list[dict]:
+        account = self.repository.get(UUID(user_id))
+        current = account.session_for(current_token.partition(".")[2])
+        return [{"id": h[:16], "device_name": s["device_name"], "current": h == current}
+                for h, s in account.sessions.items()]
+
+    def end_session(self, user_id: str, session_id: str) -> None:
+        account = self.repository.get(UUID(user_id))
+        account.end_session(session_id)
+        self.save(account)
+
+    def account(self, user_id: str) -> Account:
+        return self.repository.get(UUID(user_id))
+
+    # ----- invitation links -----
+
+    def create_invitation(self, user_id: str, alliance_id: Any, *, name: str = "",
+                          valid_for: timedelta = timedelta(days=7)) -> dict:
+        """A single-use link for one new participant; the secret is returned once."""
+        alliance = self.alliance_for(user_id, alliance_id)
+        invitation_id = str(uuid4())
+        alliance.invite_participant(by=user_id, device="server", invitation_id=invitation_id,
+                                    name=name.strip() or "someone invited by link")
+        link, secret = InvitationLink.create(alliance_id=alliance.id, invitation_id=invitation_id,
+                                             valid_for=valid_for)
+        self.save(alliance, link)
+        return {"token": secret, "expires_at": link.expires_at}
+
+    def accept_invitation(self, user_id: str, secret: str) -> Alliance:
+        """Join the alliance behind a link. Unknown, used and expired links all
+        fail alike, so a guess learns nothing."""
+        try:
+            link = self.repository.get(invitation_link_id(secret))
+        except AggregateNotFoundError:
+            raise NotFound(NO_SUCH_INVITATION) from None
+        if not link.usable(datetime.now(timezone.utc)):
+            raise NotFound(NO_SUCH_INVITATION)
+        alliance = self.alliance(link.alliance_id)
+        account = self.account(user_id)
+        alliance.join(by=user_id, device="server", invitation_id=link.invitation_id, name=account.display_name)
+        account.alliance_joined(str(alliance.id))
+        link.accept(user_id)
+        self.save(alliance, account, link)  # the link last: it ends the transaction for pulls
+        return alliance
