@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/alliance demo
+	$(BIN)/alliance serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

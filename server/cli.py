@@ -53,13 +53,28 @@ def verify(app: AllianceApplication) -> int:
     return 1 if broken else 0
 
 
+def serve(host: str, port: int) -> int:
+    import uvicorn
+
+    # uvicorn's access log would print invitation secrets in paths: the app logs requests itself.
+    uvicorn.run("server.app:create_app", factory=True, host=host, port=port, access_log=False,
+                log_level="warning", timeout_graceful_shutdown=5)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="alliance", description="Designed alliances: the service and its tools.")
     commands = parser.add_subparsers(dest="command", required=True)
+    serving = commands.add_parser("serve", help="run the HTTP service (SQLite in ALLIANCE_DATA_DIR by default)")
+    serving.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serving.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     commands.add_parser("demo", help="design a sample alliance in the data directory and show its history")
     commands.add_parser("verify", help="check every alliance's audit chain")
     args = parser.parse_args(argv)
     try:
+        if args.command == "serve":
+            Settings.from_env()  # a bad setting is a clear error before the server starts
+            return serve(args.host, args.port)
         app = open_alliances(Settings.from_env())
         return {"demo": demo, "verify": verify}[args.command](app)
     except (SettingsError, AllianceError) as error:

@@ -4,6 +4,7 @@ import base64
 import binascii
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Mapping
 from urllib.parse import parse_qs, unquote, urlparse
@@ -19,6 +20,11 @@ class Settings:
     database_url: str = ""  # ALLIANCE_DATABASE_URL: postgresql://user:pw@host:port/db[?schema=s]
     cipher_key: str = ""  # ALLIANCE_CIPHER_KEY: base64 of 16, 24 or 32 random bytes (encryption at rest)
     create_tables: bool = True  # ALLIANCE_CREATE_TABLES: off when a schema step ran before
+    public_url: str = "http://127.0.0.1:8000"  # ALLIANCE_PUBLIC_URL: how people reach the service (invitation links)
+    invitation_days: int = 7  # ALLIANCE_INVITATION_DAYS: how long an invitation link works
+    auth_per_minute: int = 10  # ALLIANCE_AUTH_PER_MINUTE: sign-ups and sign-ins per client address
+    max_body_bytes: int = 1_048_576  # ALLIANCE_MAX_BODY_BYTES: larger requests get 413 (clients chunk)
+    log_level: str = "INFO"  # ALLIANCE_LOG_LEVEL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -34,7 +40,21 @@ class Settings:
             database_url=url,
             cipher_key=cipher_key,
             create_tables=environ.get("ALLIANCE_CREATE_TABLES", "yes").lower() not in ("no", "n", "0", "false", "off"),
+            public_url=environ.get("ALLIANCE_PUBLIC_URL", cls.public_url),
+            invitation_days=_number(environ, "ALLIANCE_INVITATION_DAYS", cls.invitation_days),
+            auth_per_minute=_number(environ, "ALLIANCE_AUTH_PER_MINUTE", cls.auth_per_minute),
+            max_body_bytes=_number(environ, "ALLIANCE_MAX_BODY_BYTES", cls.max_body_bytes),
+            log_level=environ.get("ALLIANCE_LOG_LEVEL", cls.log_level).upper(),
         )
+
+    @property
+    def invitation_lifetime(self) -> timedelta:
+        return timedelta(days=self.invitation_days)
+
+    @property
+    def postgres_dsn(self) -> str:
+        """The database URL without our own query options, for psycopg."""
+        return self.database_url.split("?", 1)[0]
 
     def event_store_env(self, store: str) -> dict[str, str]:
         """The eventsourcing `env` for one application. On SQLite each
@@ -73,3 +93,16 @@ def _check_cipher_key(key: str) -> None:
     if size not in (16, 24, 32):
         raise SettingsError("ALLIANCE_CIPHER_KEY must be base64 of 16, 24 or 32 random bytes "
                             "(make one with: python3 -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())')")
+
+
+def _number(environ: Mapping[str, str], key: str, default: int) -> int:
+    value = environ.get(key)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise SettingsError(f"{key} must be a whole number above 0, not {value!r}.")
+    return number

@@ -1,0 +1,95 @@
+"""Reading an alliance's present and past, and invitation links, over HTTP.
+Every path answers 404 for an alliance the user is not in."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import ValidationException
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from events.accounts import Account
+from events.application import AllianceApplication
+from server.settings import Settings
+
+Req = Request[Account, str, object]
+
+
+class InvitationRequest(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(max_length=100)] = ""  # who it is for, as others will see it until they join
+
+
+class Invitation(msgspec.Struct):
+    token: str
+    url: str
+    expires_at: str
+
+
+class ChainCheck(msgspec.Struct):
+    ok: bool
+    events: int
+    head: str
+    broken_at: int | None
+    problem: str
+
+
+def moment(at: str | None) -> datetime | None:
+    if at is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(at)
+    except ValueError:
+        raise ValidationException(f"'at' must be an ISO 8601 moment like 2026-03-10T09:00:00Z, not {at!r}.") from None
+    if parsed.tzinfo is None:
+        raise ValidationException("'at' needs a time zone, e.g. 2026-03-10T09:00:00Z.")
+    return parsed
+
+
+class AlliancesController(Controller):
+    path = "/api/v1/alliances/{alliance_id:str}"
+    tags = ["alliances"]
+
+    @get("/", sync_to_thread=True, summary="The alliance now, as of a version, or as of a moment")
+    def read(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
+             version: FromQuery[Annotated[int, msgspec.Meta(ge=1)] | None] = None,
+             at: FromQuery[str | None] = None) -> dict[str, Any]:
+        return alliances.alliance_for(request.user.user_id, alliance_id, version=version, at=moment(at)).as_dict()
+
+    @get("/history", sync_to_thread=True, summary="History in words, newest first, paged")
+    def history(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
+                before: FromQuery[Annotated[int, msgspec.Meta(ge=1)] | None] = None,
+                limit: FromQuery[Annotated[int, msgspec.Meta(ge=1, le=200)]] = 20) -> dict[str, Any]:
+        alliances.alliance_for(request.user.user_id, alliance_id)
+        return alliances.history(alliance_id, before=before, limit=limit)
+
+    @get("/diff", sync_to_thread=True, summary="What changed between two versions, word by word")
+    def diff(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
+             from_version: Annotated[int, QueryParameter(name="from", ge=1)],
+             to_version: Annotated[int, QueryParameter(name="to", ge=1)]) -> dict[str, Any]:
+        alliances.alliance_for(request.user.user_id, alliance_id)
+        return alliances.diff(alliance_id, from_version, to_version)
+
+    @get("/verify", sync_to_thread=True, summary="Recompute the audit chain over the stored events")
+    def verify(self, request: Req, alliance_id: FromPath[str],
+               alliances: NamedDependency[AllianceApplication]) -> ChainCheck:
+        alliances.alliance_for(request.user.user_id, alliance_id)
+        return ChainCheck(**alliances.verify(alliance_id).as_dict())
+
+    @post("/invitations", status_code=201, sync_to_thread=True, summary="A single-use link for one new participant")
+    def invite(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
+               settings: NamedDependency[Settings], data: JSONBody[InvitationRequest | None] = None) -> Invitation:
+        link = alliances.create_invitation(request.user.user_id, alliance_id, name=data.name if data else "",
+                                           valid_for=settings.invitation_lifetime)
+        url = f"{settings.public_url.rstrip('/')}/invite/{link['token']}"
+        return Invitation(token=link["token"], url=url, expires_at=link["expires_at"])
+
+
+class InvitationsController(Controller):
+    path = "/api/v1/invitations"
+    tags = ["alliances"]
+
+    @post("/{token:str}/accept", status_code=200, sync_to_thread=True, summary="Join the alliance behind a link")
+    def accept(self, request: Req, token: FromPath[str], alliances: NamedDependency[AllianceApplication]) -> dict[str, Any]:
+        return alliances.accept_invitation(request.user.user_id, token).as_dict()

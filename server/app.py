@@ -1,0 +1,111 @@
+"""create_app(): all the wiring of the HTTP service in one place."""
+
+import json
+import logging
+import re
+import time
+from typing import Any
+
+from anyio import to_thread
+from litestar import Litestar, get
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import HTTPException
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from events.application import AllianceApplication
+from server.alliances import AlliancesController, InvitationsController
+from server.auth import OPEN, AuthController, bearer_auth
+from server.problems import HANDLERS, problem
+from server.settings import Settings
+from server.sync import SyncController
+
+log = logging.getLogger("alliance")
+AUTH_PATHS = ("/api/v1/auth/signup", "/api/v1/auth/login")
+SECRET_IN_PATH = re.compile(r"(/invitations/|/invite/)[^/]+")
+
+
+@get("/healthz", sync_to_thread=False, include_in_schema=False, opt=OPEN)
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/readyz", include_in_schema=False, opt=OPEN)
+async def readyz(alliances: NamedDependency[AllianceApplication]) -> Any:
+    try:
+        await to_thread.run_sync(alliances.recorder.max_notification_id)
+    except Exception as error:  # the store is unreachable: say so, don't crash
+        return problem(503, f"The event store is not reachable: {type(error).__name__}")
+    return {"status": "ready"}
+
+
+def request_log(app: ASGIApp) -> ASGIApp:
+    """One JSON line per request: no headers, bodies or secrets in paths."""
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), {"code": 500}
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+        try:
+            await app(scope, receive, sending)
+        except HTTPException as error:  # answered by the exception handlers further out
+            status["code"] = error.status_code
+            raise
+        finally:
+            log.info(json.dumps({"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "method": scope["method"],
+                                 "path": SECRET_IN_PATH.sub(r"\1…", scope["path"]), "status": status["code"],
+                                 "ms": round((time.perf_counter() - started) * 1000, 1)}))
+    return middleware
+
+
+def the_store(state: State) -> AllianceApplication:
+    return state.alliances
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=settings.log_level, format="%(message)s", force=True)
+    backend = (PsycoPgBackend(settings) if settings.database_url else MemoryChannelsBackend())
+
+    def open_store(app: Litestar) -> None:
+        app.state.alliances = AllianceApplication(env=settings.event_store_env("alliances"))
+
+    def close_store(app: Litestar) -> None:
+        app.state.alliances.close()
+
+    return Litestar(
+        route_handlers=[healthz, readyz, AuthController, SyncController, AlliancesController, InvitationsController],
+        on_startup=[open_store],
+        on_shutdown=[close_store],
+        dependencies={"alliances": Provide(the_store, sync_to_thread=False),
+                      "settings": Provide(lambda: settings, sync_to_thread=False)},
+        middleware=[request_log, bearer_auth,
+                    RateLimitConfig(rate_limit=("minute", settings.auth_per_minute),
+                                    check_throttle_handler=lambda request: request.url.path in AUTH_PATHS).middleware],
+        plugins=[ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)],
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1000),
+        openapi_config=OpenAPIConfig(title="Alliance", version="1", path="/schema",
+                                     description="Designed alliances: sync protocol and history (docs/PROTOCOL.md).",
+                                     render_plugins=[ScalarRenderPlugin()]),
+        exception_handlers=HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        state=State({"settings": settings}),
+        logging_config=None,  # our JSON lines only: Litestar's would log more than we want
+    )
+
+
+def PsycoPgBackend(settings: Settings):  # noqa: N802 - reads as the backend it makes
+    from litestar.channels.backends.psycopg import PsycoPgChannelsBackend
+
+    return PsycoPgChannelsBackend(pg_dsn=settings.postgres_dsn)

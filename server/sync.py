@@ -1,0 +1,118 @@
+"""The sync protocol over HTTP: push, pull and live pokes (docs/PROTOCOL.md)."""
+
+import asyncio
+from typing import Annotated, Any, AsyncGenerator
+
+import msgspec
+from anyio import to_thread
+from litestar import Controller, Request, get, post
+from litestar.channels import ChannelsPlugin
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from events.accounts import Account
+from events.application import AllianceApplication
+from events.sync import MAX_MUTATIONS
+
+ClientId = Annotated[str, msgspec.Meta(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
+HEARTBEAT_SECONDS = 20
+
+
+class Mutation(msgspec.Struct, forbid_unknown_fields=True):
+    id: Annotated[int, msgspec.Meta(ge=1)]
+    alliance_id: Annotated[str, msgspec.Meta(max_length=100)]
+    name: Annotated[str, msgspec.Meta(max_length=100)]
+    args: Any = msgspec.field(default_factory=dict)  # checked per mutation: a bad one is rejected alone
+
+
+class Push(msgspec.Struct, forbid_unknown_fields=True):
+    client_id: ClientId
+    mutations: Annotated[list[Mutation], msgspec.Meta(max_length=MAX_MUTATIONS)]
+
+
+class Problem(msgspec.Struct):
+    type: str
+    title: str
+    detail: str
+    code: str
+
+
+class MutationResult(msgspec.Struct, omit_defaults=True):
+    id: int
+    status: str  # applied, duplicate, conflict or rejected
+    error: Problem | None  # for rejected (and a duplicate of one): why, in words
+    outcome: str | None = None  # for a duplicate: what happened the first time
+
+
+class Pushed(msgspec.Struct):
+    last_mutation_id: int
+    results: list[MutationResult]
+
+
+class Pull(msgspec.Struct, forbid_unknown_fields=True):
+    client_id: ClientId
+    cursor: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 500
+
+
+class Event(msgspec.Struct):
+    alliance_id: str
+    version: int
+    name: str
+    at: str
+    by: str
+    data: dict[str, Any]
+
+
+class Pulled(msgspec.Struct):
+    cursor: str
+    more: bool
+    reset: bool
+    last_mutation_id: int
+    alliances: list[dict[str, Any]]
+    events: list[Event]
+    removed: list[str]
+
+
+def user_channel(user_id: str) -> str:
+    return f"user_{user_id.replace('-', '')}"
+
+
+class SyncController(Controller):
+    path = "/api/v1/sync"
+    tags = ["sync"]
+
+    @post("/push", status_code=200, summary="Apply a device's numbered mutations, exactly once")
+    async def push(self, request: Request[Account, str, object], data: JSONBody[Push],
+                   alliances: NamedDependency[AllianceApplication], channels: NamedDependency[ChannelsPlugin]) -> Pushed:
+        mutations = [msgspec.structs.asdict(m) for m in data.mutations]
+        result = await to_thread.run_sync(alliances.push, request.user.user_id, data.client_id, mutations)
+        people = {uid for members in result.changed.values() for uid in members}
+        if people:
+            channels.publish(msgspec.json.encode({"alliances": sorted(result.changed)}),
+                             [user_channel(uid) for uid in people])
+        return msgspec.convert({"last_mutation_id": result.last_mutation_id, "results": result.results}, Pushed)
+
+    @post("/pull", status_code=200, sync_to_thread=True, summary="What changed since the cursor, in commit order")
+    def pull(self, request: Request[Account, str, object], data: JSONBody[Pull],
+             alliances: NamedDependency[AllianceApplication]) -> Pulled:
+        return msgspec.convert(alliances.pull(request.user.user_id, data.client_id, data.cursor, data.limit), Pulled)
+
+    @get("/live", summary="Server-sent events: a poke whenever one of your alliances changes")
+    async def live(self, request: Request[Account, str, object], channels: NamedDependency[ChannelsPlugin]) -> ServerSentEvent:
+        return ServerSentEvent(pokes(channels, user_channel(request.user.user_id)))
+
+
+async def pokes(channels: ChannelsPlugin, channel: str) -> AsyncGenerator[ServerSentEventMessage, None]:
+    """A 'ready' event, then a 'poke' per change and a comment now and then to keep proxies from closing."""
+    async with channels.start_subscription([channel]) as subscriber:
+        yield ServerSentEventMessage(event="ready", data="{}")
+        iterator = subscriber.iter_events().__aiter__()
+        while True:
+            try:
+                message = await asyncio.wait_for(iterator.__anext__(), HEARTBEAT_SECONDS)
+            except asyncio.TimeoutError:
+                yield ServerSentEventMessage(comment="still here")
+                continue
+            yield ServerSentEventMessage(event="poke", data=message.decode())
