@@ -25,6 +25,7 @@ from server.auth import OPEN, AuthController, bearer_auth
 from server.problems import HANDLERS, problem
 from server.settings import Settings
 from server.sync import SyncController
+from server.templates_api import list_templates
 
 log = logging.getLogger("alliance")
 AUTH_PATHS = ("/api/v1/auth/signup", "/api/v1/auth/login")
@@ -85,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.alliances.close()
 
     return Litestar(
-        route_handlers=[healthz, readyz, AuthController, SyncController, AlliancesController, InvitationsController],
+        route_handlers=[healthz, readyz, list_templates, AuthController, SyncController, AlliancesController, InvitationsController],
         on_startup=[open_store],
         on_shutdown=[close_store],
         dependencies={"alliances": Provide(the_store, sync_to_thread=False),
