@@ -20,6 +20,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -O tests/benchmarks/bench_domain.py
+	$(BIN)/python -O tests/benchmarks/bench_sync.py
 
 clean:
 	rm -rf $(VENV) data

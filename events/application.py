@@ -99,7 +99,9 @@ class AllianceApplication(SignIn, Sync, Application):
         try:
             latest = self.repository.get(alliance_id)
         except AggregateNotFoundError:
-            raise NotFound("There is no such alliance.") from None
+            latest = None
+        if not isinstance(latest, Alliance):  # an account's or a device's id is no alliance either
+            raise NotFound("There is no such alliance.")
         if at is not None:
             version = self._version_at(alliance_id, latest.version, at)
             if version == 0:

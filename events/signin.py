@@ -82,15 +82,28 @@ class SignIn:
         self.save(alliance, link)
         return {"token": secret, "expires_at": link.expires_at}
 
-    def accept_invitation(self, user_id: str, secret: str) -> Alliance:
-        """Join the alliance behind a link. Unknown, used and expired links all
-        fail alike, so a guess learns nothing."""
+    def invitation_preview(self, secret: str) -> dict:
+        """What the invited person may see before joining: the title and who is in it."""
+        link = self._usable_link(secret)
+        alliance = self.alliance(link.alliance_id)
+        inviter = alliance.invitations[link.invitation_id]["by"]
+        return {"title": alliance.title, "inviter": alliance.name_of(inviter),
+                "participants": [alliance.name_of(uid) for uid in alliance.members()],
+                "expires": datetime.fromisoformat(link.expires_at).strftime("%d %B %Y")}
+
+    def _usable_link(self, secret: str) -> InvitationLink:
         try:
             link = self.repository.get(invitation_link_id(secret))
         except AggregateNotFoundError:
             raise NotFound(NO_SUCH_INVITATION) from None
         if not link.usable(datetime.now(timezone.utc)):
             raise NotFound(NO_SUCH_INVITATION)
+        return link
+
+    def accept_invitation(self, user_id: str, secret: str) -> Alliance:
+        """Join the alliance behind a link. Unknown, used and expired links all
+        fail alike, so a guess learns nothing."""
+        link = self._usable_link(secret)
         alliance = self.alliance(link.alliance_id)
         account = self.account(user_id)
         alliance.join(by=user_id, device="server", invitation_id=link.invitation_id, name=account.display_name)

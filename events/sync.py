@@ -139,7 +139,7 @@ class Sync:
                 at, origin, scanned = notification.id, str(notification.originator_id), scanned + 1
                 if origin in members:
                     events.append(_event_for_client(self.mapper.to_domain_event(notification)))
-                elif notification.originator_id == mine:
+                elif notification.originator_id == mine and notification.topic == "device.MutationsApplied":
                     last_mutation_id = _ledger_last(self.mapper.to_domain_event(notification))
                 elif notification.topic == "alliance.ParticipantLeft" and \
                         self.mapper.to_domain_event(notification).by == user_id:
@@ -202,7 +202,9 @@ class _Batch:
         return self.loaded[self.user_id]
 
     def alliance(self, alliance_id: Any) -> Alliance:
-        key = str(alliance_id)
+        key = _canonical(alliance_id)
+        if key is None:
+            raise NotFound(NO_SUCH_ALLIANCE)
         if key not in self.loaded:
             try:
                 alliance = self.app.alliance(key)
@@ -210,15 +212,15 @@ class _Batch:
                 raise NotFound(NO_SUCH_ALLIANCE) from None
             self.loaded[key] = alliance
         alliance = self.loaded[key]
-        if self.user_id not in alliance.participants:
-            raise NotFound(NO_SUCH_ALLIANCE)  # never tell outsiders that it exists
+        if not isinstance(alliance, Alliance) or self.user_id not in alliance.participants:
+            raise NotFound(NO_SUCH_ALLIANCE)  # never tell outsiders that it exists (nor that an account does)
         return alliance
 
     def apply(self, mutation: dict) -> dict:
         """Run one mutation; a refusal is an outcome, not an error."""
         try:
             return self._apply(mutation["name"], mutation["alliance_id"], mutation["args"])
-        except (AllianceError, TypeError) as error:
+        except (AllianceError, TypeError, ValueError) as error:  # ValueError: e.g. dict() of a string
             if not isinstance(error, AllianceError):
                 error = InvalidInput(str(error))
             return {"status": "rejected", "error": problem(error)}
@@ -244,8 +246,8 @@ class _Batch:
         return {"status": "conflict" if _conflicts(alliance) > before else "applied", "error": None}
 
     def _create(self, alliance_id: Any, args: dict) -> dict:
-        key = str(alliance_id)
-        if key in self.loaded or _exists(self.app, alliance_id):
+        key = _canonical(alliance_id)
+        if key is not None and (key in self.loaded or _exists(self.app, key)):
             raise InvalidInput("An alliance with this id exists already: make a new id.")
         args = dict(args)
         args.setdefault("facilitator_name", self.account().display_name)
@@ -254,6 +256,14 @@ class _Batch:
         self.account().alliance_joined(str(alliance.id))
         self.touched.update((str(alliance.id), self.user_id))
         return {"status": "applied", "error": None}
+
+
+def _canonical(alliance_id: Any) -> str | None:
+    """An alliance id as the store writes it (a client may spell a UUID in capitals), or None."""
+    try:
+        return str(UUID(str(alliance_id)))
+    except ValueError:
+        return None
 
 
 def _exists(app, alliance_id: Any) -> bool:

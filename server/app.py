@@ -4,6 +4,7 @@ import json
 import logging
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
@@ -11,7 +12,9 @@ from litestar import Litestar, get
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import State
+from litestar.datastructures import ResponseHeader, State
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -24,10 +27,15 @@ from server.alliances import AlliancesController, InvitationsController
 from server.auth import OPEN, AuthController, bearer_auth
 from server.problems import HANDLERS, problem
 from server.settings import Settings
+from server.pages import PAGES
 from server.sync import SyncController
 from server.templates_api import list_templates
 
 log = logging.getLogger("alliance")
+# Scripts only from our own files: no inline script anywhere, nothing from other origins.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "connect-src 'self'; manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; "
+       "base-uri 'self'; form-action 'self'; object-src 'none'")
 AUTH_PATHS = ("/api/v1/auth/signup", "/api/v1/auth/login")
 SECRET_IN_PATH = re.compile(r"(/invitations/|/invite/)[^/]+")
 
@@ -86,7 +94,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.alliances.close()
 
     return Litestar(
-        route_handlers=[healthz, readyz, list_templates, AuthController, SyncController, AlliancesController, InvitationsController],
+        route_handlers=[healthz, readyz, list_templates, AuthController, SyncController, AlliancesController,
+                        InvitationsController, *PAGES],
+        template_config=TemplateConfig(directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine),
+        response_headers=[ResponseHeader(name="Content-Security-Policy", value=CSP),
+                          ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+                          ResponseHeader(name="Referrer-Policy", value="no-referrer")],
         on_startup=[open_store],
         on_shutdown=[close_store],
         dependencies={"alliances": Provide(the_store, sync_to_thread=False),

@@ -1,0 +1,43 @@
+// The server, through the documented protocol only (docs/PROTOCOL.md).
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `The server answered ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export async function call(method, path, { body, token, signal } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(path, {
+    method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return null;
+  const type = response.headers.get("content-type") || "";
+  const data = type.includes("json") ? await response.json() : await response.text();
+  if (!response.ok) throw new ApiError(response.status, typeof data === "object" ? data : { detail: data });
+  return data;
+}
+
+// Server-sent events over fetch, since EventSource cannot send the Authorization header.
+export async function listen(token, onEvent, signal) {
+  const response = await fetch("/api/v1/sync/live", { headers: { Authorization: `Bearer ${token}` }, signal });
+  if (!response.ok) throw new ApiError(response.status, {});
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      if (event) onEvent(event, /^data: (.*)$/m.exec(block)?.[1]);
+    }
+  }
+}

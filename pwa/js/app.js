@@ -1,0 +1,73 @@
+// The app shell: the status line, the router, and starting the sync loop.
+
+import { h, show, when } from "./dom.js";
+import * as store from "./store.js";
+import * as sync from "./sync.js";
+import { routes } from "./views/index.js";
+
+const main = document.getElementById("main");
+const statusLine = document.getElementById("status");
+const notice = document.getElementById("notice");
+
+export function say(message) {
+  show(notice, message ? h("p", {}, message, " ", h("button", { type: "button", onclick: () => say("") }, "OK")) : "");
+}
+
+function drawStatus(s) {
+  const network = s.online ? "Online" : "Offline";
+  const waiting = s.pending === 1 ? "1 change waiting" : `${s.pending} changes waiting`;
+  const synced = s.lastSynced ? `synced ${when(s.lastSynced)}` : "not synced yet";
+  show(statusLine,
+    h("span", { class: s.online ? "dot online" : "dot offline", "aria-hidden": "true" }),
+    h("span", {}, network), " · ", h("span", { class: "waiting" }, waiting), " · ", h("span", {}, synced));
+  if (s.error === "signed-out" && !location.hash.startsWith("#/signin")) location.hash = "#/signin";
+}
+
+// Redraw when data changes, but never under someone's fingers: wait until they leave the field.
+let redrawLater = false;
+function redraw() {
+  const active = document.activeElement;
+  if (active && main.contains(active) && active.matches("input, textarea, select")) { redrawLater = true; return; }
+  route();
+}
+main.addEventListener("focusout", () => setTimeout(() => { if (redrawLater) { redrawLater = false; redraw(); } }, 0));
+
+async function route() {
+  const session = await store.getMeta("session");
+  const [path, query] = location.hash.slice(1).split("?");
+  const parts = (path || "/").split("/").filter(Boolean);
+  const open = ["signin", "signup"].includes(parts[0]);
+  if (!session && !open) { location.hash = "#/signin"; return; }
+  const view = routes[parts[0] || ""] || routes[""];
+  await view({ main, parts: parts.slice(1), query: new URLSearchParams(query || ""), session, say });
+  main.focus({ preventScroll: true });
+}
+
+// The browser may clear a site's storage when space runs low. A note kept
+// outside IndexedDB tells us it happened, so we can rebuild and say so.
+async function noticeEviction() {
+  const created = await store.getMeta("created");
+  const remembered = localStorage.getItem("alliance.store-created");
+  if (created) localStorage.setItem("alliance.store-created", created);
+  else if (remembered) {
+    localStorage.removeItem("alliance.store-created");
+    say("This browser cleared the app's saved data. Sign in again to bring your alliances back from the server; changes that had not synced before that are lost.");
+  }
+}
+
+async function boot() {
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/app/" });
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data === "updated") say("A new version of the app is ready: it will be used the next time you open it.");
+    });
+  }
+  navigator.storage?.persist?.();
+  await noticeEviction();
+  sync.onChange((s) => { drawStatus(s); redraw(); });
+  addEventListener("hashchange", route);
+  await sync.start();
+  await route();
+}
+
+boot();

@@ -1,0 +1,53 @@
+// What a screen shows: the server's state of an alliance, and on top of it
+// this device's pending mutations, marked as pending. The server folds
+// events into state; here we only place pending changes beside it.
+
+import * as store from "./store.js";
+
+export const STATUS_WORDS = {
+  draft: "Draft", agreed: "Agreed", changed: "Changed since agreed", broken: "Broken", closed: "Closed",
+};
+
+export async function everything() {
+  const [states, outbox, rejected, session] = await Promise.all(
+    [store.alliances(), store.outbox(), store.rejected(), store.getMeta("session")]);
+  const acknowledged = (await store.getMeta("last_mutation_id")) || 0;
+  const pending = outbox.filter((m) => m.id > acknowledged);
+  const byId = new Map(states.map((s) => [s.id, { state: s, pending: [] }]));
+  for (const m of pending) {
+    if (m.name === "create_alliance" && !byId.has(m.alliance_id)) {
+      byId.set(m.alliance_id, { state: null, created: m, pending: [] });
+    }
+    byId.get(m.alliance_id)?.pending.push(m);
+  }
+  return { alliances: [...byId.values()], rejected, session, pending };
+}
+
+export async function one(id) {
+  const all = await everything();
+  return { ...all, item: all.alliances.find((a) => (a.state?.id || a.created?.alliance_id) === id) };
+}
+
+// The latest pending value of something, if this device changed it and the server has not answered yet.
+export function pendingValue(item, name, match) {
+  const found = item.pending.filter((m) => m.name === name && match(m.args));
+  return found.length ? found[found.length - 1].args : null;
+}
+
+export function reviewState(state, today = new Date()) {
+  const next = state?.rhythm?.next;
+  if (!next) return null;
+  const days = Math.round((new Date(`${next}T12:00:00`) - today) / 86_400_000);
+  return { next, label: days < 0 ? "overdue" : days <= 1 ? "due" : "", days };
+}
+
+export function conflicts(state) {
+  if (!state) return 0;
+  const answers = Object.values(state.answers).filter((a) => a.conflict.length).length;
+  const commitments = Object.values(state.commitments).filter((c) => Object.keys(c.conflict).length).length;
+  return answers + commitments;
+}
+
+export function nameOf(state, userId) {
+  return state?.participants?.[userId]?.name || "Someone";
+}

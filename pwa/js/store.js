@@ -1,0 +1,104 @@
+// The phone's own copy in IndexedDB: the last pulled state of the user's
+// alliances, the outbox of pending mutations (numbered per device, shared
+// by every tab), rejected mutations to show, and a few settings.
+
+const NAME = "alliance";
+const STORES = ["meta", "alliances", "outbox", "rejected"];
+let opening;
+
+function db() {
+  opening ??= new Promise((resolve, reject) => {
+    const request = indexedDB.open(NAME, 1);
+    request.onupgradeneeded = () => {
+      const d = request.result;
+      d.createObjectStore("meta");
+      d.createObjectStore("alliances", { keyPath: "id" });
+      d.createObjectStore("outbox", { keyPath: "id" });
+      d.createObjectStore("rejected", { keyPath: "id" });
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  return opening;
+}
+
+// Run `work(stores)` in one transaction; resolves with its result once committed.
+async function transaction(names, mode, work) {
+  const d = await db();
+  return new Promise((resolve, reject) => {
+    const t = d.transaction(names, mode);
+    const stores = Object.fromEntries(names.map((n) => [n, t.objectStore(n)]));
+    let result;
+    Promise.resolve(work(stores)).then((r) => { result = r; }, reject);
+    t.oncomplete = () => resolve(result);
+    t.onerror = () => reject(t.error);
+    t.onabort = () => reject(t.error);
+  });
+}
+
+const ask = (request) => new Promise((resolve, reject) => {
+  request.onsuccess = () => resolve(request.result);
+  request.onerror = () => reject(request.error);
+});
+
+export const getMeta = (key) => transaction(["meta"], "readonly", ({ meta }) => ask(meta.get(key)));
+export const setMeta = (key, value) => transaction(["meta"], "readwrite", ({ meta }) => { meta.put(value, key); });
+export const alliances = () => transaction(["alliances"], "readonly", ({ alliances }) => ask(alliances.getAll()));
+export const alliance = (id) => transaction(["alliances"], "readonly", ({ alliances }) => ask(alliances.get(id)));
+export const outbox = () => transaction(["outbox"], "readonly", ({ outbox }) => ask(outbox.getAll()));
+export const rejected = () => transaction(["rejected"], "readonly", ({ rejected }) => ask(rejected.getAll()));
+export const dismiss = (id) => transaction(["rejected"], "readwrite", ({ rejected }) => { rejected.delete(id); });
+
+// Add a mutation with the next number of this device. Numbering and adding
+// happen in one transaction, so two tabs never take the same number.
+export function enqueue(name, allianceId, args) {
+  return transaction(["meta", "outbox"], "readwrite", async ({ meta, outbox }) => {
+    const id = (await ask(meta.get("next_mutation_id"))) || 1;
+    meta.put(id + 1, "next_mutation_id");
+    outbox.put({ id, alliance_id: allianceId, name, args, created_at: new Date().toISOString() });
+    return id;
+  });
+}
+
+// What a push answered: keep rejected ones to show; acknowledged ones leave
+// the outbox only when a pull brings their effects (see applyPull).
+export function recordRejections(results, sent) {
+  const byId = new Map(sent.map((m) => [m.id, m]));
+  return transaction(["rejected"], "readwrite", ({ rejected }) => {
+    for (const r of results) {
+      const error = r.status === "rejected" ? r.error : r.outcome === "rejected" ? r.error : null;
+      if (error && byId.has(r.id)) rejected.put({ ...byId.get(r.id), error, at: new Date().toISOString() });
+    }
+  });
+}
+
+// A pull's answer, all at once: alliances replaced by the server's state,
+// acknowledged mutations dropped from the outbox, the cursor moved on.
+export function applyPull(answer) {
+  return transaction(["meta", "alliances", "outbox"], "readwrite", ({ meta, alliances, outbox }) => {
+    if (answer.reset) alliances.clear();
+    for (const state of answer.alliances) alliances.put(state);
+    for (const id of answer.removed || []) alliances.delete(id);
+    outbox.delete(IDBKeyRange.upperBound(answer.last_mutation_id));
+    meta.put(answer.cursor, "cursor");
+    meta.put(answer.last_mutation_id, "last_mutation_id");
+    meta.put(new Date().toISOString(), "last_synced");
+  });
+}
+
+// Signing in starts a fresh device: a new client id, an empty copy.
+export function startDevice(session) {
+  return transaction(STORES, "readwrite", (stores) => {
+    for (const name of STORES) stores[name].clear();
+    stores.meta.put(session, "session");
+    stores.meta.put(`pwa-${crypto.randomUUID()}`, "client_id");
+    stores.meta.put(1, "next_mutation_id");
+    stores.meta.put(new Date().toISOString(), "created");
+  });
+}
+
+export function forget() {
+  return transaction(STORES, "readwrite", (stores) => {
+    for (const name of STORES) stores[name].clear();
+  });
+}

@@ -1,0 +1,129 @@
+// The sync loop: push the outbox, then pull, on start, on reconnect, when
+// the app becomes visible, on a poke from the server, after an edit, and on
+// a timer with back-off. One tab syncs at a time (Web Locks); the others
+// hear of changes (BroadcastChannel).
+
+import { ApiError, call, listen } from "./api.js";
+import * as store from "./store.js";
+
+const CHUNK = 100; // mutations per push: well under the server's body limit
+const QUIET = 30_000;
+const MOST_QUIET = 5 * 60_000;
+const channel = new BroadcastChannel("alliance");
+const listeners = new Set();
+export const status = { online: navigator.onLine, syncing: false, pending: 0, lastSynced: null, error: "" };
+let timer = null;
+let wait = QUIET;
+let again = false;
+
+export function onChange(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+async function changed({ broadcast = true } = {}) {
+  status.pending = (await store.outbox()).length;
+  status.lastSynced = await store.getMeta("last_synced");
+  for (const listener of listeners) listener(status);
+  if (broadcast) channel.postMessage("changed");
+}
+channel.onmessage = () => changed({ broadcast: false });
+
+// Every edit goes to the outbox first; the screen shows it at once, as pending.
+export async function mutate(name, allianceId, args) {
+  const id = await store.enqueue(name, allianceId, args);
+  await changed();
+  soon(0);
+  return id;
+}
+
+export function soon(delay = 0) {
+  clearTimeout(timer);
+  timer = setTimeout(run, delay);
+}
+
+async function run() {
+  if (status.syncing) { again = true; return; }
+  status.syncing = true;
+  try {
+    await navigator.locks.request("alliance-sync", syncOnce);
+    status.online = true;
+    status.error = "";
+    wait = QUIET;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      status.error = "signed-out";
+    } else {
+      status.online = !(error instanceof TypeError) && navigator.onLine;
+      status.error = error instanceof ApiError ? error.message : "";
+    }
+    wait = Math.min(wait * 2, MOST_QUIET);
+  } finally {
+    status.syncing = false;
+    await changed();
+    soon(again ? 0 : wait);
+    again = false;
+  }
+}
+
+async function syncOnce() {
+  const session = await store.getMeta("session");
+  if (!session) return;
+  const clientId = await store.getMeta("client_id");
+  await push(session.token, clientId);
+  await pull(session.token, clientId);
+}
+
+async function push(token, clientId) {
+  // Mutations leave the outbox when a pull brings their effects; until then they show as pending.
+  let through = (await store.getMeta("last_mutation_id")) || 0;
+  for (;;) {
+    const pending = (await store.outbox()).filter((m) => m.id > through).slice(0, CHUNK);
+    if (!pending.length) return;
+    const mutations = pending.map(({ id, alliance_id, name, args }) => ({ id, alliance_id, name, args }));
+    const before = through;
+    try {
+      const answer = await call("POST", "/api/v1/sync/push", { token, body: { client_id: clientId, mutations } });
+      await store.recordRejections(answer.results, pending);
+      through = answer.last_mutation_id;
+    } catch (error) {
+      // The server has applied more than we knew (an answer lost on the way): go on from there.
+      if (!(error instanceof ApiError && error.status === 409 && error.problem.expected_id)) throw error;
+      through = error.problem.expected_id - 1;
+    }
+    if (through <= before) throw new Error("The server did not take the next change.");
+  }
+}
+
+async function pull(token, clientId) {
+  let answer;
+  do {
+    const cursor = (await store.getMeta("cursor")) || null;
+    answer = await call("POST", "/api/v1/sync/pull", { token, body: { client_id: clientId, cursor } });
+    await store.applyPull(answer);
+  } while (answer.more);
+}
+
+// Pokes from the server: one tab keeps the connection, the others hear by broadcast.
+function live() {
+  navigator.locks.request("alliance-live", async () => {
+    for (let pause = 1000; ; pause = Math.min(pause * 2, 60_000)) {
+      const session = await store.getMeta("session");
+      if (session) {
+        try {
+          await listen(session.token, (event) => { if (event === "poke" || event === "ready") soon(0); });
+        } catch { /* offline or signed out: try again later */ }
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  });
+}
+
+export function start() {
+  addEventListener("online", () => { status.online = true; soon(0); });
+  addEventListener("offline", () => { status.online = false; changed({ broadcast: false }); });
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) soon(0); });
+  live();
+  soon(0);
+  return changed({ broadcast: false });
+}

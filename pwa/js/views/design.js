@@ -1,0 +1,39 @@
+// Design an alliance: pick a template, give it a title, then walk it section by section.
+
+import { call } from "../api.js";
+import { h, show, uuid } from "../dom.js";
+import * as store from "../store.js";
+import * as sync from "../sync.js";
+
+// Templates come from the server once and are kept, so designing works offline.
+export async function templates() {
+  try {
+    const fresh = await call("GET", "/api/v1/templates");
+    await store.setMeta("templates", fresh);
+    return fresh;
+  } catch {
+    return (await store.getMeta("templates")) || [];
+  }
+}
+
+export default async function design({ main }) {
+  const all = await templates();
+  async function create(event) {
+    event.preventDefault();
+    const form = Object.fromEntries(new FormData(event.target));
+    const id = uuid();
+    await sync.mutate("create_alliance", id, { title: form.title, template: form.template });
+    location.hash = `#/a/${id}`;
+  }
+  show(main,
+    h("h1", {}, "Design an alliance"),
+    all.length === 0 ? h("p", { class: "error" }, "The templates have not been loaded yet: connect once to fetch them.") : null,
+    h("form", { onsubmit: create, class: "stack" },
+      h("label", {}, "What is this alliance about?",
+        h("input", { name: "title", required: true, maxlength: 200, placeholder: "e.g. Coaching with Sam, Our trip to Lisbon" })),
+      h("fieldset", { class: "stack" }, h("legend", {}, "Start from"),
+        all.map((t, i) => h("label", { class: "choice" },
+          h("input", { type: "radio", name: "template", value: t.name, checked: i === 0, required: true }),
+          h("strong", {}, t.title), h("span", { class: "muted" }, ` ${t.description}`)))),
+      h("button", { type: "submit", class: "primary" }, "Start designing")));
+}
