@@ -39,8 +39,17 @@ async function route() {
   const open = ["signin", "signup"].includes(parts[0]);
   if (!session && !open) { location.hash = "#/signin"; return; }
   const view = routes[parts[0] || ""] || routes[""];
+  // A redraw of the same screen keeps what was open and where the reader was.
+  const same = main.dataset.route === location.hash;
+  const opened = same ? [...main.querySelectorAll("details[open] > summary")].map((s) => s.textContent) : [];
+  const scroll = window.scrollY;
   await view({ main, parts: parts.slice(1), query: new URLSearchParams(query || ""), session, say });
-  main.focus({ preventScroll: true });
+  main.dataset.route = location.hash;
+  for (const summary of main.querySelectorAll("details > summary")) {
+    if (opened.includes(summary.textContent)) summary.parentElement.open = true;
+  }
+  if (same) window.scrollTo(0, scroll);
+  else { window.scrollTo(0, 0); main.focus({ preventScroll: true }); }
 }
 
 // The browser may clear a site's storage when space runs low. A note kept
@@ -64,7 +73,11 @@ async function boot() {
   }
   navigator.storage?.persist?.();
   await noticeEviction();
-  sync.onChange((s) => { drawStatus(s); redraw(); });
+  let shown = null;
+  sync.onChange((s) => {
+    drawStatus(s);
+    if (s.data !== shown) { shown = s.data; redraw(); }
+  });
   addEventListener("hashchange", route);
   await sync.start();
   await route();

@@ -11,7 +11,7 @@ const QUIET = 30_000;
 const MOST_QUIET = 5 * 60_000;
 const channel = new BroadcastChannel("alliance");
 const listeners = new Set();
-export const status = { online: navigator.onLine, syncing: false, pending: 0, lastSynced: null, error: "" };
+export const status = { online: navigator.onLine, syncing: false, pending: 0, lastSynced: null, error: "", data: "" };
 let timer = null;
 let wait = QUIET;
 let again = false;
@@ -22,8 +22,12 @@ export function onChange(listener) {
 }
 
 async function changed({ broadcast = true } = {}) {
-  status.pending = (await store.outbox()).length;
+  const [outbox, rejected, cursor] = await Promise.all([store.outbox(), store.rejected(), store.getMeta("cursor")]);
+  const acknowledged = (await store.getMeta("last_mutation_id")) || 0;
+  status.pending = outbox.filter((m) => m.id > acknowledged).length;
   status.lastSynced = await store.getMeta("last_synced");
+  // What the screens show changes only with these: redraw on them, not on every status tick.
+  status.data = `${cursor}|${outbox.map((m) => m.id).join(",")}|${rejected.length}|${acknowledged}`;
   for (const listener of listeners) listener(status);
   if (broadcast) channel.postMessage("changed");
 }

@@ -5,15 +5,13 @@ import { h, show, uuid } from "../dom.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 
-// Templates come from the server once and are kept, so designing works offline.
-export async function templates() {
-  try {
-    const fresh = await call("GET", "/api/v1/templates");
-    await store.setMeta("templates", fresh);
-    return fresh;
-  } catch {
-    return (await store.getMeta("templates")) || [];
-  }
+// Templates come from the server once per start and are kept, so designing works offline.
+let loading;
+export function templates() {
+  loading ??= call("GET", "/api/v1/templates")
+    .then(async (fresh) => { await store.setMeta("templates", fresh); return fresh; })
+    .catch(async () => { loading = null; return (await store.getMeta("templates")) || []; });
+  return loading;
 }
 
 export default async function design({ main }) {
