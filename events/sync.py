@@ -123,6 +123,11 @@ class Sync:
         """The user's alliances that changed since `cursor`, and their events in
         commit order, up to about `limit` events; see docs/PROTOCOL.md."""
         limit = max(1, min(limit, 1000))
+        try:
+            if self.repository.get(device_id(client_id)).user_id != user_id:
+                raise DeviceNotYours("This client id belongs to another account: make a new one.")
+        except AggregateNotFoundError:
+            pass  # a device that has not pushed yet
         position = _read_cursor(cursor, client_id, self.recorder.max_notification_id() or 0)
         if position is None:
             return self._full_state(user_id, client_id)

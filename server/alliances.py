@@ -53,14 +53,14 @@ class AlliancesController(Controller):
 
     @get("/", sync_to_thread=True, summary="The alliance now, as of a version, or as of a moment")
     def read(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
-             version: FromQuery[Annotated[int, msgspec.Meta(ge=1)] | None] = None,
+             version: Annotated[int | None, QueryParameter(ge=1)] = None,
              at: FromQuery[str | None] = None) -> dict[str, Any]:
         return alliances.alliance_for(request.user.user_id, alliance_id, version=version, at=moment(at)).as_dict()
 
     @get("/history", sync_to_thread=True, summary="History in words, newest first, paged")
     def history(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
-                before: FromQuery[Annotated[int, msgspec.Meta(ge=1)] | None] = None,
-                limit: FromQuery[Annotated[int, msgspec.Meta(ge=1, le=200)]] = 20) -> dict[str, Any]:
+                before: Annotated[int | None, QueryParameter(ge=1)] = None,
+                limit: Annotated[int, QueryParameter(ge=1, le=200)] = 20) -> dict[str, Any]:
         alliances.alliance_for(request.user.user_id, alliance_id)
         return alliances.history(alliance_id, before=before, limit=limit)
 
