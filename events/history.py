@@ -98,7 +98,8 @@ def describe(ev: Any, before: Alliance | None, now: Alliance) -> str:
     if kind == "ReviewHeld":
         names = ", ".join(now.name_of(a) for a in data["attendees"])
         kept = sum(data["kept"].values())
-        text = f"held a review with {names}: {kept} of {len(data['kept'])} commitments kept"
+        total = len(data["kept"])
+        text = f"held a review with {names}: {kept} of {total} commitment{'' if total == 1 else 's'} kept"
         return text + (f"; next review on {day(data['next_date'], year=year)}" if data["next_date"] else "")
     if kind == "ConsentGiven":
         text = f"{STANCE_WORDS[data['stance']]} version {data['version']}"

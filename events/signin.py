@@ -76,7 +76,7 @@ class SignIn:
         alliance = self.alliance_for(user_id, alliance_id)
         invitation_id = str(uuid4())
         alliance.invite_participant(by=user_id, device="server", invitation_id=invitation_id,
-                                    name=name.strip() or "someone invited by link")
+                                    name=name.strip() or "someone (by link)")
         link, secret = InvitationLink.create(alliance_id=alliance.id, invitation_id=invitation_id,
                                              valid_for=valid_for)
         self.save(alliance, link)

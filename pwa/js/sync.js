@@ -109,16 +109,23 @@ async function pull(token, clientId) {
 }
 
 // Pokes from the server: one tab keeps the connection, the others hear by broadcast.
+// After a drop it waits a little longer each time, but comes back at once when the network does.
 function live() {
   navigator.locks.request("alliance-live", async () => {
-    for (let pause = 1000; ; pause = Math.min(pause * 2, 60_000)) {
+    let pause = 1000;
+    for (;;) {
       const session = await store.getMeta("session");
-      if (session) {
+      const started = Date.now();
+      if (session && navigator.onLine) {
         try {
           await listen(session.token, (event) => { if (event === "poke" || event === "ready") soon(0); });
         } catch { /* offline or signed out: try again later */ }
       }
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Date.now() - started > 30_000 ? 1000 : Math.min(pause * 2, 60_000);
+      await new Promise((resolve) => {
+        const timeout = setTimeout(resolve, pause);
+        addEventListener("online", () => { clearTimeout(timeout); resolve(); }, { once: true });
+      });
     }
   });
 }
