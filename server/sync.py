@@ -109,10 +109,20 @@ async def pokes(channels: ChannelsPlugin, channel: str) -> AsyncGenerator[Server
     async with channels.start_subscription([channel]) as subscriber:
         yield ServerSentEventMessage(event="ready", data="{}")
         iterator = subscriber.iter_events().__aiter__()
-        while True:
-            try:
-                message = await asyncio.wait_for(iterator.__anext__(), HEARTBEAT_SECONDS)
-            except asyncio.TimeoutError:
-                yield ServerSentEventMessage(comment="still here")
-                continue
-            yield ServerSentEventMessage(event="poke", data=message.decode())
+        # Wait for the next message without cancelling it on a heartbeat: cancelling
+        # (as wait_for does) would close iter_events, and the stream would die then.
+        following = asyncio.ensure_future(iterator.__anext__())
+        try:
+            while True:
+                done, _ = await asyncio.wait({following}, timeout=HEARTBEAT_SECONDS)
+                if not done:
+                    yield ServerSentEventMessage(comment="still here")
+                    continue
+                try:
+                    message = following.result()
+                except StopAsyncIteration:  # the subscription ended: the server is stopping
+                    return
+                following = asyncio.ensure_future(iterator.__anext__())
+                yield ServerSentEventMessage(event="poke", data=message.decode())
+        finally:
+            following.cancel()

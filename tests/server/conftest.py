@@ -1,0 +1,34 @@
+"""Fixtures that run real `alliance serve` processes (see servers.py); every
+server a test starts is stopped when the test ends, whatever happened."""
+
+import pytest
+
+from servers import Server
+
+
+@pytest.fixture
+def servers(tmp_path):
+    """start(env, name="a") -> a running Server logging to tmp_path/<name>.log."""
+    started: list[Server] = []
+
+    def start(env: dict[str, str], name: str = "server") -> Server:
+        server = Server(env, tmp_path / f"{name}.log")
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture
+def sqlite_server(servers, tmp_path):
+    return servers({"ALLIANCE_DATA_DIR": str(tmp_path / "data")}, "sqlite")
+
+
+@pytest.fixture
+def postgres_servers(servers, postgres_url):
+    """Two processes on one PostgreSQL database: A creates the tables, B does not."""
+    first = servers({"ALLIANCE_DATABASE_URL": postgres_url}, "pg-a")
+    second = servers({"ALLIANCE_DATABASE_URL": postgres_url, "ALLIANCE_CREATE_TABLES": "no"}, "pg-b")
+    return first, second
