@@ -25,6 +25,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from events.application import AllianceApplication
 from server.alliances import AlliancesController, InvitationsController
 from server.auth import OPEN, AuthController, bearer_auth
+from server.exports import EXPORTS
 from server.problems import HANDLERS, problem
 from server.settings import Settings
 from server.pages import PAGES
@@ -95,7 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[healthz, readyz, list_templates, AuthController, SyncController, AlliancesController,
-                        InvitationsController, *PAGES],
+                        InvitationsController, *EXPORTS, *PAGES],
         template_config=TemplateConfig(directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine),
         response_headers=[ResponseHeader(name="Content-Security-Policy", value=CSP),
                           ResponseHeader(name="X-Content-Type-Options", value="nosniff"),

@@ -36,7 +36,7 @@ async function route() {
   const session = await store.getMeta("session");
   const [path, query] = location.hash.slice(1).split("?");
   const parts = (path || "/").split("/").filter(Boolean);
-  const open = ["signin", "signup"].includes(parts[0]);
+  const open = ["signin", "signup", "join"].includes(parts[0]);
   if (!session && !open) { location.hash = "#/signin"; return; }
   const view = routes[parts[0] || ""] || routes[""];
   // A redraw of the same screen keeps what was open and where the reader was.

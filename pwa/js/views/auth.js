@@ -18,6 +18,7 @@ export default async function auth({ main, say }) {
       const path = signingUp ? "/api/v1/auth/signup" : "/api/v1/auth/login";
       const device_name = navigator.userAgentData?.platform || "Browser";
       const answer = await call("POST", path, { body: { ...form, device_name } });
+      const invitation = await store.getMeta("pending_invitation"); // startDevice clears it
       await store.startDevice({ token: answer.token, user_id: answer.user_id, email: form.email,
         display_name: form.display_name || "" });
       if (!form.display_name) {
@@ -26,7 +27,7 @@ export default async function auth({ main, say }) {
       }
       localStorage.setItem("alliance.store-created", await store.getMeta("created"));
       say("");
-      location.hash = "#/";
+      location.hash = invitation ? `#/join/${invitation}` : "#/";
       sync.soon(0);
     } catch (problem) {
       show(error, problem.message || "Could not reach the server: check the connection.");

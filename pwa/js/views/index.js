@@ -10,4 +10,5 @@ export const routes = {
   new: lazy("./design.js"),
   a: lazy("./alliance.js"),
   devices: lazy("./devices.js"),
+  join: lazy("./join.js"),
 };

@@ -117,17 +117,23 @@ async function invite(id, say) {
   }
 }
 
-async function download(id, format, say) {
+// Exports need the sign-in token, so the app fetches them and opens or saves the result.
+async function download(id, file, say) {
   const session = await store.getMeta("session");
+  let response;
   try {
-    const response = await fetch(`/api/v1/alliances/${id}/export.${format}`, { headers: { Authorization: `Bearer ${session.token}` } });
-    if (!response.ok) throw new Error("The export failed.");
-    const url = URL.createObjectURL(await response.blob());
-    if (format === "html") { window.open(url, "_blank"); return; }
-    h("a", { href: url, download: `alliance.${format}` }).click();
+    response = await fetch(`/api/v1/alliances/${id}/${file}`, { headers: { Authorization: `Bearer ${session.token}` } });
   } catch {
     say("Exporting needs a connection: try again when online.");
+    return;
   }
+  if (!response.ok) {
+    say((await response.json().catch(() => ({}))).detail || "The export failed.");
+    return;
+  }
+  const url = URL.createObjectURL(await response.blob());
+  if (file.endsWith(".html")) window.open(url, "_blank");
+  else h("a", { href: url, download: file.replace("export", "alliance") }).click();
 }
 
 export function lifecyclePart(item, act, me, say) {
@@ -159,9 +165,10 @@ export function lifecyclePart(item, act, me, say) {
           h("label", {}, "How you celebrated", h("textarea", { name: "celebration", required: true })),
           h("button", { type: "submit" }, "Close the alliance"))),
     h("div", { class: "row" },
-      h("button", { type: "button", onclick: () => download(state.id, "html", say) }, "Print"),
-      h("button", { type: "button", onclick: () => download(state.id, "md", say) }, "Markdown"),
-      h("button", { type: "button", onclick: () => download(state.id, "ics", say) }, "Review dates (calendar)")),
+      h("button", { type: "button", onclick: () => download(state.id, "export.html", say) }, "Print"),
+      h("button", { type: "button", onclick: () => download(state.id, "export.md", say) }, "Markdown"),
+      h("button", { type: "button", onclick: () => download(state.id, "export.ics", say) }, "Review dates (calendar)"),
+      h("button", { type: "button", onclick: () => download(state.id, "audit.html", say) }, "Audit page")),
     !closed && others.length > 0 && h("p", {}, h("button", { type: "button", class: "danger",
       onclick: () => confirm("Leave this alliance? You will no longer see it.") && act("leave_alliance", {}) }, "Leave")));
 }

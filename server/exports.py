@@ -1,0 +1,314 @@
+"""An alliance taken out of the app: a printable page, Markdown, the review
+dates as an iCalendar file, and a read-only audit page of its whole history.
+Like every other path under an alliance, each answers 404 to anyone who is
+not one of its participants."""
+
+import re
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+
+from events.alliance import Alliance, NotAllowedNow
+from events.application import AllianceApplication
+from events.history import STANCE_WORDS, day
+from events.templates import TEMPLATES
+from server.alliances import Req
+from server.settings import Settings
+
+STATUS_WORDS = {"draft": "Draft", "agreed": "Agreed", "changed": "Changed since agreed",
+                "broken": "Broken", "closed": "Closed"}
+COMMITMENT_WORDS = {"open": "Open", "done": "Done", "withdrawn": "Withdrawn"}
+OWN_QUESTIONS = "Our own questions"
+PRIVATE = {"Cache-Control": "no-store"}  # what an alliance says stays out of shared caches
+
+
+# ----- what the agreement says, once, for every format -----
+
+def agreement(alliance: Alliance, today: date) -> dict[str, Any]:
+    """The agreement as plain data: the HTML and Markdown exports both render this."""
+    name = alliance.name_of
+    template = TEMPLATES.get(alliance.template)
+    return {
+        "id": str(alliance.id), "title": alliance.title,
+        "status": STATUS_WORDS.get(alliance.status, alliance.status), "status_key": alliance.status,
+        "template": template.title if template else alliance.template,
+        "version": alliance.version, "content_version": alliance.content_version,
+        "printed": day(today.isoformat()),
+        "participants": [{"name": p["name"], "role": p["role"], "left": p["status"] != "joined"}
+                         for p in alliance.participants.values()],
+        "sections": _sections(alliance, template),
+        "commitments": [{"what": c["text"], "who": name(c["owner_id"]), "due": day(c["due"]) if c["due"] else "",
+                         "status": COMMITMENT_WORDS.get(c["status"], c["status"]),
+                         "conflict": _commitment_conflict(alliance, c)}
+                        for c in alliance.commitments.values()],
+        "rhythm": (f"Every {alliance.rhythm['every']} {alliance.rhythm['unit']}; "
+                   f"next review {day(alliance.rhythm['next'])}.") if alliance.rhythm else "",
+        "reviews": [_review(alliance, r) for r in sorted(alliance.reviews.values(), key=lambda r: r["held_on"])],
+        "agreed_versions": ", ".join(str(v) for v in alliance.agreed_versions),
+        "consents": [{"who": name(uid), "words": _consent(alliance, uid)} for uid in alliance.members()],
+        "breaks": [{"who": name(b["by"]), "what_happened": b["what_happened"],
+                    "needs_discussing": b["needs_discussing"],
+                    "renewed": b["renewed"] and {"who": name(b["renewed"]["by"]), "note": b["renewed"]["note"]}}
+                   for b in alliance.breaks],
+        "closing": {"who": name(alliance.closing["by"]), "celebration": alliance.closing["celebration"]}
+        if alliance.closing else None,
+    }
+
+
+def _sections(alliance: Alliance, template: Any) -> list[dict]:
+    """Answers by section in the template's order; questions in sections the
+    template does not have (the app's "ours") come last, as our own questions."""
+    titles = {s.key: s.title for s in template.sections if s.kind == "questions"} if template else {}
+    grouped: dict[str, list[dict]] = {key: [] for key in [*titles, "ours"]}
+    for qid, question in alliance.questions.items():
+        if question["removed"]:
+            continue
+        answer = alliance.answers.get(qid, {})
+        grouped["ours" if question["section"] not in titles else question["section"]].append({
+            "text": question["text"], "answer": answer.get("text", ""),
+            "conflict": [{"who": alliance.name_of(c["by"]), "text": c["text"]} for c in answer.get("conflict", [])],
+            "own": [{"who": alliance.name_of(uid), "text": text}
+                    for uid, text in alliance.own_answers.get(qid, {}).items() if text],
+        })
+    return [{"title": titles.get(key, OWN_QUESTIONS), "questions": questions}
+            for key, questions in grouped.items() if questions]
+
+
+def _commitment_conflict(alliance: Alliance, commitment: dict) -> str:
+    shown = {"text": lambda v: v, "owner_id": alliance.name_of, "due": lambda v: day(v) if v else "no date"}
+    words = {"text": "what", "owner_id": "who", "due": "by when"}
+    return "; ".join(f"{words[field]} also proposed: {', '.join(shown[field](v) for v in values)}"
+                     for field, values in commitment["conflict"].items())
+
+
+def _review(alliance: Alliance, review: dict) -> dict:
+    kept = review["kept"]
+    return {
+        "held_on": day(review["held_on"]), "attendees": ", ".join(alliance.name_of(a) for a in review["attendees"]),
+        "kept": f"{sum(kept.values())} of {len(kept)} commitments kept" if kept else "",
+        "commitments": [{"what": alliance.commitments.get(cid, {}).get("text", "a commitment"),
+                         "kept": "kept" if value else "not kept"} for cid, value in kept.items()],
+        "keep": review["keep"], "start": review["start"], "stop": review["stop"], "notes": review["notes"],
+        "next": day(review["next_date"]) if review["next_date"] else "",
+    }
+
+
+def _consent(alliance: Alliance, user_id: str) -> str:
+    consent = alliance.consents.get(user_id)
+    if not consent:
+        return "has not consented yet"
+    words = f"{STANCE_WORDS[consent['stance']]} version {consent['version']}"
+    if consent["reason"]:
+        words += f" ({consent['reason']})"
+    if consent["version"] != alliance.content_version:
+        words += f"; has not consented to the current version {alliance.content_version} yet"
+    return words
+
+
+# ----- Markdown -----
+
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
+
+
+def md(text: str) -> str:
+    """User text as literal Markdown: nothing in it becomes markup or HTML;
+    its line breaks stay line breaks."""
+    text = _MD_INLINE.sub(r"\\\1", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = re.sub(r"^(\s*)(\d+)([.)])", r"\1\2\\\3", text, flags=re.MULTILINE)  # no numbered list
+    text = re.sub(r"^(\s*)([#>+=-])", r"\1\\\2", text, flags=re.MULTILINE)  # no heading, quote or list
+    lines = [line.rstrip() for line in text.split("\n")]
+    return "\n".join(line + "  " if line and following else line  # two spaces: a hard line break
+                     for line, following in zip(lines, lines[1:] + [""]))
+
+
+def md_line(text: str) -> str:
+    """User text on one line (a heading, a list item, a table cell)."""
+    return md(" ".join(text.split()))
+
+
+def markdown(doc: dict) -> str:
+    out = [f"# {md_line(doc['title'])}", "",
+           f"Status: {doc['status']} · Template: {md_line(doc['template'])}", "", "## Participants", ""]
+    out += [f"- {md_line(p['name'])} ({p['role']}{', left' if p['left'] else ''})" for p in doc["participants"]]
+    for section in doc["sections"]:
+        out += ["", f"## {md_line(section['title'])}"]
+        for q in section["questions"]:
+            out += ["", f"### {md_line(q['text'])}", "", md(q["answer"]) if q["answer"] else "_Not answered yet._"]
+            if q["conflict"]:
+                out += ["", "Also proposed, not yet resolved:", ""]
+                out += [f"- {md_line(c['who'])}: {md_line(c['text'])}" for c in q["conflict"]]
+            if q["own"]:
+                out += ["", "Own answers:", ""]
+                out += [f"- {md_line(o['who'])}: {md_line(o['text'])}" for o in q["own"]]
+    out += ["", "## Who does what, by when", ""]
+    if doc["commitments"]:
+        out += ["| What | Who | By when | Status |", "| --- | --- | --- | --- |"]
+        out += [f"| {md_line(c['what'])} | {md_line(c['who'])} | {c['due'] or '–'} | {c['status']}"
+                f"{' (' + md_line(c['conflict']) + ')' if c['conflict'] else ''} |" for c in doc["commitments"]]
+    else:
+        out.append("No commitments yet.")
+    out += ["", "## Review rhythm", "", doc["rhythm"] or "No review rhythm yet."]
+    if doc["reviews"]:
+        out += ["", "### Past reviews"]
+        for r in doc["reviews"]:
+            out += ["", f"#### {r['held_on']}", "", f"With {md_line(r['attendees'])}."
+                    + (f" {r['kept']}." if r["kept"] else "")]
+            if r["commitments"]:
+                out += [""] + [f"- {md_line(c['what'])}: {c['kept']}" for c in r["commitments"]]
+            for label in ("keep", "start", "stop", "notes"):
+                if r[label]:
+                    out += ["", f"{label.capitalize()}: {md(r[label])}"]
+            if r["next"]:
+                out += ["", f"Next review: {r['next']}."]
+    out += ["", "## Consent", "",
+            f"Agreed versions: {doc['agreed_versions']}." if doc["agreed_versions"] else "Not agreed yet.",
+            f"Current version of the content: {doc['content_version']}.", ""]
+    out += [f"- {md_line(c['who'])}: {md_line(c['words'])}" for c in doc["consents"]]
+    if doc["breaks"]:
+        out += ["", "## Breaks and renewals"]
+        for b in doc["breaks"]:
+            out += ["", f"- {md_line(b['who'])} said it was broken: {md_line(b['what_happened'])}"]
+            if b["needs_discussing"]:
+                out.append(f"  - To discuss: {md_line(b['needs_discussing'])}")
+            if b["renewed"]:
+                note = f": {md_line(b['renewed']['note'])}" if b["renewed"]["note"] else ""
+                out.append(f"  - Renewed by {md_line(b['renewed']['who'])}{note}")
+    if doc["closing"]:
+        out += ["", "## Closing celebration", "", f"Closed by {md_line(doc['closing']['who'])}, celebrating:", "",
+                md(doc["closing"]["celebration"])]
+    out += ["", "---", "", f"Version {doc['version']}, printed {doc['printed']}.", ""]
+    return "\n".join(out)
+
+
+# ----- iCalendar (RFC 5545), by hand -----
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def ics_text(text: str) -> str:
+    """A TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and line
+    breaks escaped; other control characters are not allowed, so dropped."""
+    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    return _CONTROL.sub(" ", text)
+
+
+def fold(line: str) -> str:
+    """A content line folded to at most 75 octets a line (RFC 5545 3.1), never
+    inside a UTF-8 character; each continuation starts with one space."""
+    lines, current, size = [], [], 0
+    for char in line:
+        width = len(char.encode())
+        if size + width > 75:
+            lines.append("".join(current))
+            current, size = [" "], 1
+        current.append(char)
+        size += width
+    lines.append("".join(current))
+    return "\r\n".join(lines)
+
+
+def utc_stamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def calendar(alliance: Alliance, *, now: datetime, public_url: str) -> str:
+    """The upcoming reviews: the rhythm's next date as an all-day event, repeating."""
+    rhythm = alliance.rhythm
+    if alliance.status == "closed" or not rhythm:
+        raise NotAllowedNow("There are no upcoming reviews to put in a calendar: "
+                            + ("the alliance is closed." if rhythm else "set a review rhythm first."))
+    first = date.fromisoformat(rhythm["next"])
+    link = f"{public_url.rstrip('/')}/app/#/a/{alliance.id}"
+    description = (f"Review of the alliance “{alliance.title}”, every {rhythm['every']} {rhythm['unit']}: "
+                   f"look at the commitments, what to keep, start and stop, and consent again if it changed.\n{link}")
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Alliance//Designed alliances//EN", "CALSCALE:GREGORIAN",
+        f"X-WR-CALNAME:{ics_text(alliance.title)}",
+        "BEGIN:VEVENT",
+        f"UID:review-{alliance.id}@alliance",  # one per alliance: a new export updates the same event
+        f"DTSTAMP:{utc_stamp(now)}",
+        f"LAST-MODIFIED:{utc_stamp(alliance.modified_on)}",
+        f"SEQUENCE:{alliance.version}",  # grows with every change, as updates need
+        f"DTSTART;VALUE=DATE:{first:%Y%m%d}",
+        f"DTEND;VALUE=DATE:{first + timedelta(days=1):%Y%m%d}",
+        f"RRULE:FREQ={'WEEKLY' if rhythm['unit'] == 'weeks' else 'DAILY'};INTERVAL={rhythm['every']}",
+        f"SUMMARY:{ics_text('Review: ' + alliance.title)}",
+        f"DESCRIPTION:{ics_text(description)}",
+        f"URL:{link}",
+        "TRANSP:TRANSPARENT",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "".join(fold(line) + "\r\n" for line in lines)
+
+
+# ----- the audit page -----
+
+def audit(alliances: AllianceApplication, alliance: Alliance) -> dict[str, Any]:
+    """Every history entry, newest first (paged through 200 at a time), and the chain check."""
+    entries, before = [], None
+    while True:
+        page = alliances.history(alliance.id, before=before, limit=200)
+        entries += page["entries"]
+        before = page["next_before"]
+        if before is None:
+            break
+    for entry in entries:
+        entry["when"] = datetime.fromisoformat(entry["at"]).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return {"title": alliance.title, "id": str(alliance.id), "version": alliance.version,
+            "entries": entries, "chain": alliances.verify(alliance.id).as_dict(),
+            "checked": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")}
+
+
+def filename(title: str, suffix: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60].strip("-")
+    return f'attachment; filename="{slug or "alliance"}.{suffix}"'
+
+
+def asset_base(request: Req) -> str:
+    """The app opens these pages from blob: URLs, against which "/app/styles.css"
+    does not resolve: name the stylesheet at the address the app used."""
+    return str(request.base_url).rstrip("/")
+
+
+class ExportsController(Controller):
+    path = "/api/v1/alliances/{alliance_id:str}"
+    tags = ["alliances"]
+
+    @get("/export.html", sync_to_thread=True, summary="The agreement as a printable page")
+    def export_html(self, request: Req, alliance_id: FromPath[str],
+                    alliances: NamedDependency[AllianceApplication]) -> Template:
+        alliance = alliances.alliance_for(request.user.user_id, alliance_id)
+        doc = agreement(alliance, datetime.now(timezone.utc).date())
+        return Template("print.html", context={"doc": doc, "asset_base": asset_base(request)}, headers=PRIVATE)
+
+    @get("/export.md", sync_to_thread=True, summary="The agreement as Markdown")
+    def export_md(self, request: Req, alliance_id: FromPath[str],
+                  alliances: NamedDependency[AllianceApplication]) -> Response[str]:
+        alliance = alliances.alliance_for(request.user.user_id, alliance_id)
+        text = markdown(agreement(alliance, datetime.now(timezone.utc).date()))
+        return Response(text, media_type="text/markdown",  # Litestar adds "; charset=utf-8" to text/*
+                        headers={**PRIVATE, "Content-Disposition": filename(alliance.title, "md")})
+
+    @get("/export.ics", sync_to_thread=True, summary="The upcoming reviews as an iCalendar file")
+    def export_ics(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
+                   settings: NamedDependency[Settings]) -> Response[str]:
+        alliance = alliances.alliance_for(request.user.user_id, alliance_id)
+        text = calendar(alliance, now=datetime.now(timezone.utc), public_url=settings.public_url)
+        return Response(text, media_type="text/calendar",
+                        headers={**PRIVATE, "Content-Disposition": filename(alliance.title, "ics")})
+
+    @get("/audit.html", sync_to_thread=True, summary="Every change and the audit-chain check, for auditors")
+    def audit_html(self, request: Req, alliance_id: FromPath[str],
+                   alliances: NamedDependency[AllianceApplication]) -> Template:
+        alliance = alliances.alliance_for(request.user.user_id, alliance_id)
+        return Template("audit.html", context={"audit": audit(alliances, alliance), "asset_base": asset_base(request)},
+                        headers=PRIVATE)
+
+
+EXPORTS = [ExportsController]

@@ -1,0 +1,224 @@
+"""Taking an alliance out of the app: the printable page, Markdown, the review
+dates as iCalendar, and the auditors' page; and all of them hidden, with the
+same 404, from anyone who is not a participant."""
+
+import re
+from dataclasses import dataclass
+from uuid import uuid4
+
+import pytest
+from argon2 import PasswordHasher
+from litestar.testing import TestClient
+
+from events.sync import NO_SUCH_ALLIANCE
+from server.app import create_app
+from server.settings import Settings
+
+PASSWORD = "correct horse battery"
+ANSWER = "To grow into leading the new team"
+COMMITMENT = "Send the notes after every session"
+EXPORTS = ("export.html", "export.md", "export.ics", "audit.html")
+
+
+@pytest.fixture(autouse=True)
+def cheap_passwords(monkeypatch):
+    monkeypatch.setattr("events.accounts.PASSWORDS", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+class Person:
+    def __init__(self, client: TestClient, name: str):
+        self.client = client
+        response = client.post("/api/v1/auth/signup", json={
+            "email": f"{name.lower()}-{uuid4().hex[:8]}@example.org", "password": PASSWORD,
+            "display_name": name, "device_name": "laptop"})
+        assert response.status_code == 201, response.text
+        self.user_id, self.token = response.json()["user_id"], response.json()["token"]
+        self.client_id, self.last_id = f"{name.lower()}-{uuid4().hex[:8]}", 0
+
+    def get(self, path: str):
+        return self.client.get(f"/api/v1{path}", headers={"Authorization": f"Bearer {self.token}"})
+
+    def push(self, *mutations: tuple[str, str, dict]) -> None:
+        numbered = [{"id": self.last_id + i, "name": name, "alliance_id": aid, "args": args}
+                    for i, (name, aid, args) in enumerate(mutations, start=1)]
+        response = self.client.post("/api/v1/sync/push", headers={"Authorization": f"Bearer {self.token}"},
+                                    json={"client_id": self.client_id, "mutations": numbered})
+        assert response.status_code == 200, response.text
+        assert [r["status"] for r in response.json()["results"]] == ["applied"] * len(mutations), response.text
+        self.last_id = response.json()["last_mutation_id"]
+
+    def design(self, title: str, *, answer: str = ANSWER) -> str:
+        """An agreed coaching alliance: an answer, a commitment, a review rhythm, consent (versions 1 to 5)."""
+        alliance_id = str(uuid4())
+        self.push(
+            ("create_alliance", alliance_id, {"title": title, "template": "coaching"}),
+            ("answer_question", alliance_id, {"question_id": "purpose.why", "text": answer, "base_revision": 0}),
+            ("make_commitment", alliance_id, {"commitment_id": str(uuid4()), "text": COMMITMENT,
+                                              "owner_id": self.user_id, "due": "2027-02-01"}),
+            ("schedule_review", alliance_id, {"every": 2, "unit": "weeks", "next_date": "2027-03-10"}),
+            ("give_consent", alliance_id, {"version": 4, "stance": "support"}))
+        return alliance_id
+
+
+@dataclass
+class World:
+    ann: Person
+    mallory: Person
+    alliance_id: str
+
+
+@pytest.fixture
+def world(tmp_path):
+    with TestClient(create_app(Settings(data_dir=tmp_path, auth_per_minute=1000))) as client:
+        ann, mallory = Person(client, "Ann"), Person(client, "Mallory")
+        yield World(ann, mallory, ann.design("Coaching with Ann"))
+
+
+def export(person: Person, alliance_id: str, name: str):
+    response = person.get(f"/alliances/{alliance_id}/{name}")
+    assert response.status_code == 200, response.text
+    return response
+
+
+# ----- the printable page -----
+
+def test_the_printable_agreement_says_what_was_agreed(world):
+    response = export(world.ann, world.alliance_id, "export.html")
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert "<h1>Coaching with Ann</h1>" in page
+    assert ANSWER in page and COMMITMENT in page
+    assert "Purpose and outcomes" in page and "What brings you to coaching right now?" in page
+    assert "1 February 2027" in page and "Every 2 weeks; next review 10 March 2027." in page
+    assert "Ann: supports version 4" in page and "Agreed versions: 4." in page
+    assert re.search(r"Version 5, printed \d{1,2} \w+ \d{4}\.", page)
+    # its @media print rules make it printable, also when the app opens it from a blob: URL
+    assert 'href="http://testserver.local/app/styles.css"' in page
+
+
+def test_the_printable_agreement_escapes_what_people_wrote(world):
+    alliance_id = world.ann.design("<b>Bold</b> & co", answer='<script>alert("hi")</script>')
+    page = export(world.ann, alliance_id, "export.html").text
+    assert "<script>" not in page and "<b>Bold</b>" not in page
+    assert "&lt;script&gt;alert(&#34;hi&#34;)&lt;/script&gt;" in page
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; co" in page
+
+
+def test_own_questions_come_after_the_templates_sections(world):
+    world.ann.push(("add_question", world.alliance_id, {"question_id": str(uuid4()), "section": "ours",
+                                                       "text": "Where do we meet?"}))
+    page = export(world.ann, world.alliance_id, "export.html").text
+    order = [page.index(words) for words in ("Purpose and outcomes", "Roles and scope", "Our own questions",
+                                              "Where do we meet?", "Who does what, by when")]
+    assert order == sorted(order)
+
+
+# ----- Markdown -----
+
+def test_the_agreement_as_markdown(world):
+    response = export(world.ann, world.alliance_id, "export.md")
+    assert response.headers["content-type"] == "text/markdown; charset=utf-8"
+    assert response.headers["content-disposition"] == 'attachment; filename="coaching-with-ann.md"'
+    text = response.text
+    assert text.splitlines()[0] == "# Coaching with Ann"
+    assert "## Purpose and outcomes" in text and ANSWER in text
+    assert f"| {COMMITMENT} | Ann | 1 February 2027 | Open |" in text
+    assert "Version 5, printed" in text
+
+
+def test_markdown_keeps_what_people_wrote_literal(world):
+    alliance_id = world.ann.design("Plans", answer="# not a heading\n<img src=x> *really*")
+    text = export(world.ann, alliance_id, "export.md").text
+    assert "\\# not a heading  \n\\<img src=x\\> \\*really\\*" in text
+
+
+# ----- iCalendar -----
+
+def unfold(body: bytes) -> dict[str, tuple[str, str]]:
+    """Check the RFC 5545 framing and return {name: (parameters, value)} of the content lines."""
+    text = body.decode("utf-8")
+    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "") and "\r" not in text.replace("\r\n", "")
+    physical = text.split("\r\n")[:-1]
+    assert all(len(line.encode()) <= 75 for line in physical), [line for line in physical if len(line.encode()) > 75]
+    lines = re.sub(r"\r\n[ \t]", "", text).split("\r\n")[:-1]
+    assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
+    assert lines.count("BEGIN:VEVENT") == lines.count("END:VEVENT") == 1
+    found = {}
+    for line in lines:
+        head, _, value = line.partition(":")
+        name, _, params = head.partition(";")
+        found.setdefault(name, (params, value))
+    return found
+
+
+def unescape(value: str) -> str:
+    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m[1] in "nN" else m[1], value)
+
+
+def test_the_review_dates_as_icalendar(world):
+    response = export(world.ann, world.alliance_id, "export.ics")
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert response.headers["content-disposition"].startswith("attachment;")
+    lines = unfold(response.content)
+    assert lines["VERSION"] == ("", "2.0") and lines["PRODID"][1]
+    assert lines["DTSTART"] == ("VALUE=DATE", "20270310") and lines["DTEND"] == ("VALUE=DATE", "20270311")
+    assert lines["RRULE"] == ("", "FREQ=WEEKLY;INTERVAL=2")
+    assert re.fullmatch(r"\d{8}T\d{6}Z", lines["DTSTAMP"][1])
+    assert unescape(lines["SUMMARY"][1]) == "Review: Coaching with Ann"
+    again = unfold(export(world.ann, world.alliance_id, "export.ics").content)
+    assert lines["UID"] == again["UID"] and world.alliance_id in lines["UID"][1]
+
+
+def test_a_title_with_commas_semicolons_and_long_words_is_escaped_and_folded(world):
+    title = "Lisbon, together; for Zoë & Ümit \\ " + "ça va, " * 20
+    alliance_id = world.ann.design(title)
+    raw = export(world.ann, alliance_id, "export.ics").content
+    lines = unfold(raw)
+    summary = lines["SUMMARY"][1]
+    assert summary.startswith("Review: Lisbon\\, together\\; for Zoë & Ümit \\\\ ça va\\,")
+    assert unescape(summary) == "Review: " + title.strip()
+    assert b"\r\n " in raw  # it was long enough to fold
+    assert "\\n" in lines["DESCRIPTION"][1]  # its line break escaped
+
+
+def test_no_rhythm_no_calendar(world):
+    alliance_id = str(uuid4())
+    world.ann.push(("create_alliance", alliance_id, {"title": "Open-ended", "template": "blank"}))
+    response = world.ann.get(f"/alliances/{alliance_id}/export.ics")
+    assert response.status_code == 409 and "review rhythm" in response.json()["detail"]
+
+
+# ----- the audit page -----
+
+def test_the_audit_page_lists_every_version_and_checks_the_chain(world):
+    response = export(world.ann, world.alliance_id, "audit.html")
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    rows = re.findall(r'<tr id="v(\d+)">', page)
+    assert rows == ["5", "4", "3", "2", "1"]
+    assert "The audit chain is intact" in page and "all 5 stored events" in page
+    assert "designed the alliance" in page and "supports version 4" in page
+    assert world.ann.client_id in page
+
+
+def test_the_audit_page_pages_through_long_histories(world):
+    alliance_id = world.alliance_id
+    for i in range(1, 206):
+        world.ann.push(("answer_question", alliance_id, {"question_id": "purpose.outcomes", "text": f"Draft {i}",
+                                                         "base_revision": i - 1}))
+    page = export(world.ann, alliance_id, "audit.html").text
+    assert re.findall(r'<tr id="v(\d+)">', page) == [str(v) for v in range(210, 0, -1)]
+    assert "all 210 stored events" in page
+
+
+# ----- only for participants -----
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_outsiders_get_the_same_404_as_everywhere(world, name):
+    for alliance_id in (world.alliance_id, str(uuid4()), "not-a-uuid"):
+        response = world.mallory.get(f"/alliances/{alliance_id}/{name}")
+        assert response.status_code == 404, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["detail"] == NO_SUCH_ALLIANCE
+    anonymous = world.ann.client.get(f"/api/v1/alliances/{world.alliance_id}/{name}")
+    assert anonymous.status_code == 401
