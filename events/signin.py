@@ -80,7 +80,8 @@ class SignIn:
         link, secret = InvitationLink.create(alliance_id=alliance.id, invitation_id=invitation_id,
                                              valid_for=valid_for)
         self.save(alliance, link)
-        return {"token": secret, "expires_at": link.expires_at}
+        return {"token": secret, "expires_at": link.expires_at, "alliance_id": str(alliance.id),
+                "participants": list(alliance.participants)}
 
     def invitation_preview(self, secret: str) -> dict:
         """What the invited person may see before joining: the title and who is in it."""

@@ -5,7 +5,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
+from anyio import to_thread
 from litestar import Controller, Request, get, post
+from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
 from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
@@ -13,6 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from events.accounts import Account
 from events.application import AllianceApplication
 from server.settings import Settings
+from server.sync import poke
 
 Req = Request[Account, str, object]
 
@@ -77,11 +80,13 @@ class AlliancesController(Controller):
         alliances.alliance_for(request.user.user_id, alliance_id)
         return ChainCheck(**alliances.verify(alliance_id).as_dict())
 
-    @post("/invitations", status_code=201, sync_to_thread=True, summary="A single-use link for one new participant")
-    def invite(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
-               settings: NamedDependency[Settings], data: JSONBody[InvitationRequest | None] = None) -> Invitation:
-        link = alliances.create_invitation(request.user.user_id, alliance_id, name=data.name if data else "",
-                                           valid_for=settings.invitation_lifetime)
+    @post("/invitations", status_code=201, summary="A single-use link for one new participant")
+    async def invite(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
+                     settings: NamedDependency[Settings], channels: NamedDependency[ChannelsPlugin],
+                     data: JSONBody[InvitationRequest | None] = None) -> Invitation:
+        link = await to_thread.run_sync(lambda: alliances.create_invitation(
+            request.user.user_id, alliance_id, name=data.name if data else "", valid_for=settings.invitation_lifetime))
+        poke(channels, {link["alliance_id"]: link["participants"]})
         url = f"{settings.public_url.rstrip('/')}/invite/{link['token']}"
         return Invitation(token=link["token"], url=url, expires_at=link["expires_at"])
 
@@ -90,6 +95,9 @@ class InvitationsController(Controller):
     path = "/api/v1/invitations"
     tags = ["alliances"]
 
-    @post("/{token:str}/accept", status_code=200, sync_to_thread=True, summary="Join the alliance behind a link")
-    def accept(self, request: Req, token: FromPath[str], alliances: NamedDependency[AllianceApplication]) -> dict[str, Any]:
-        return alliances.accept_invitation(request.user.user_id, token).as_dict()
+    @post("/{token:str}/accept", status_code=200, summary="Join the alliance behind a link")
+    async def accept(self, request: Req, token: FromPath[str], alliances: NamedDependency[AllianceApplication],
+                     channels: NamedDependency[ChannelsPlugin]) -> dict[str, Any]:
+        alliance = await to_thread.run_sync(alliances.accept_invitation, request.user.user_id, token)
+        poke(channels, {str(alliance.id): list(alliance.participants)})
+        return alliance.as_dict()

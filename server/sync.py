@@ -79,6 +79,14 @@ def user_channel(user_id: str) -> str:
     return f"user_{user_id.replace('-', '')}"
 
 
+def poke(channels: ChannelsPlugin, changed: dict[str, list[str]]) -> None:
+    """Tell every participant of the changed alliances (alliance id -> participant ids). Call it
+    from the event loop: publishing is not thread-safe."""
+    people = {uid for members in changed.values() for uid in members}
+    if people:
+        channels.publish(msgspec.json.encode({"alliances": sorted(changed)}), [user_channel(uid) for uid in people])
+
+
 class SyncController(Controller):
     path = "/api/v1/sync"
     tags = ["sync"]
@@ -88,10 +96,7 @@ class SyncController(Controller):
                    alliances: NamedDependency[AllianceApplication], channels: NamedDependency[ChannelsPlugin]) -> Pushed:
         mutations = [msgspec.structs.asdict(m) for m in data.mutations]
         result = await to_thread.run_sync(alliances.push, request.user.user_id, data.client_id, mutations)
-        people = {uid for members in result.changed.values() for uid in members}
-        if people:
-            channels.publish(msgspec.json.encode({"alliances": sorted(result.changed)}),
-                             [user_channel(uid) for uid in people])
+        poke(channels, result.changed)
         return msgspec.convert({"last_mutation_id": result.last_mutation_id, "results": result.results}, Pushed)
 
     @post("/pull", status_code=200, sync_to_thread=True, summary="What changed since the cursor, in commit order")

@@ -277,3 +277,19 @@ def test_a_push_whose_answer_is_lost_is_applied_once_when_retried(way, sqlite_se
     alliance = get(url, bob, f"/api/v1/alliances/{alliance_id}/")
     assert texts_in(alliance) == expected  # a blank alliance: only what this test added
     assert get(url, bob, f"/api/v1/alliances/{alliance_id}/verify")["ok"]
+
+
+def test_someone_joining_by_link_pokes_the_participants(sqlite_server):
+    """Ann's phone hears at once that Bob accepted her invitation."""
+    url = sqlite_server.url
+    _, ann = signup(url, unique("ann") + "@example.org")
+    _, bob = signup(url, unique("bob") + "@example.org")
+    alliance_id = create_alliance(url, ann, unique("ann-phone"))
+    listening = sqlite_server.listen(ann)
+    listening.wait_ready()
+    started = time.monotonic()
+    join(url, ann, alliance_id, bob)
+    assert listening.wait_for(poked_about(alliance_id), timeout=2) is not None
+    assert len([e for e in listening.pokes(since=started) if alliance_id in e[1]["alliances"]]) >= 2  # link, then join
+
+

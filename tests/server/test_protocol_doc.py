@@ -1,0 +1,118 @@
+"""docs/PROTOCOL.md stays in step with the code: every API path, mutation
+(with its arguments), result status, alliance state field, event name and
+refusal code the code has is in the document."""
+
+import inspect
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from events import alliance as domain
+from events.alliance import Alliance
+from events.application import AllianceApplication
+from events.sync import MUTATION_NAMES, MUTATIONS
+from server.app import create_app
+from server.settings import Settings
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md").read_text()
+
+
+def section(title: str) -> str:
+    """The text under the heading `title`, up to the next heading of its level or above."""
+    match = re.search(rf"^(#+) {re.escape(title)}\s*$", DOC, re.MULTILINE)
+    assert match, f"PROTOCOL.md has no heading {title!r}"
+    level = len(match.group(1))
+    end = re.compile(rf"^#{{1,{level}}} ", re.MULTILINE).search(DOC, match.end())
+    return DOC[match.end():end.start() if end else len(DOC)]
+
+
+def table(title: str) -> dict[str, str]:
+    """The rows of the table under `title`: {the name in the first cell: the whole row}."""
+    rows = {}
+    for line in section(title).splitlines():
+        cells = line.split("|")
+        if line.startswith("|") and len(cells) > 2:
+            found = re.fullmatch(r"\s*`([^`]+)`\s*", cells[1])
+            if found:
+                rows[found.group(1)] = line
+    return rows
+
+
+@pytest.fixture(scope="module")
+def openapi(tmp_path_factory):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("doc"), auth_per_minute=100_000, log_level="WARNING")
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/schema/openapi.json")
+        assert response.status_code == 200
+        return response.json()
+
+
+def test_every_api_path_is_in_the_doc(openapi):
+    paths = [path for path in openapi["paths"] if path.startswith("/api/v1")]
+    assert paths
+    assert [path for path in paths if f"`{path}`" not in DOC] == []
+
+
+def test_every_mutation_is_in_the_mutation_table_with_its_arguments():
+    rows = table("Mutations")
+    assert [name for name in MUTATION_NAMES if name not in rows] == []
+    assert [name for name in rows if name not in MUTATION_NAMES] == []  # none that the code lacks
+    for name in MUTATION_NAMES:
+        if name == "create_alliance":
+            command, renames = Alliance.design, {}
+        else:
+            command, renames = getattr(Alliance, MUTATIONS[name][0]), MUTATIONS[name][1]
+        outside = {inside: protocol for protocol, inside in renames.items()}
+        arguments = [outside.get(p.name, p.name) for p in inspect.signature(command).parameters.values()
+                     if p.kind == p.KEYWORD_ONLY and p.name not in ("by", "device", "alliance_id")]
+        if name == "restore_version":
+            arguments.remove("content")  # the server reads it from history; clients send the version only
+        assert [a for a in arguments if f"`{a}`" not in rows[name]] == [], name
+    assert all(f"`{field}`" in rows["amend_commitment"] for field in domain.COMMITMENT_FIELDS)
+
+
+def test_every_status_of_a_push_result_is_in_the_doc(tmp_path):
+    """The statuses a real push answers (each one made to happen), and no other."""
+    app = AllianceApplication(env=Settings(data_dir=tmp_path).event_store_env("alliances"))
+    try:
+        user, _ = app.sign_up(email="doc@example.org", password="correct horse", display_name="Doc")
+        aid, question = str(uuid.uuid4()), str(uuid.uuid4())
+
+        def mutation(number, name, **args):
+            return {"id": number, "alliance_id": aid, "name": name, "args": args}
+
+        first = [mutation(1, "create_alliance", title="Doc", template="blank"),
+                 mutation(2, "add_question", question_id=question, section="goal", text="Why?"),
+                 mutation(3, "answer_question", question_id=question, text="This", base_revision=0),
+                 mutation(4, "answer_question", question_id=question, text="That", base_revision=0),
+                 mutation(5, "complete_commitment", commitment_id=str(uuid.uuid4()))]
+        results = app.push(user, "doc-device-1", first).results + app.push(user, "doc-device-1", first).results
+    finally:
+        app.close()
+    statuses = [r["status"] for r in results]
+    assert statuses == ["applied", "applied", "applied", "conflict", "rejected"] + ["duplicate"] * 5
+    assert [r["outcome"] for r in results[5:]] == ["applied", "applied", "applied", "conflict", "rejected"]
+    assert sorted(table("Statuses")) == sorted(set(statuses))
+
+
+def test_every_field_of_the_alliance_state_is_in_the_doc():
+    state = Alliance.design(alliance_id=uuid.uuid4(), by="someone", device="doc", title="Doc",
+                            template="coaching", facilitator_name="Doc").as_dict()
+    assert sorted(table("Alliance state")) == sorted(state)
+
+
+def test_every_event_is_in_the_doc():
+    events = {name for name, value in vars(Alliance).items()
+              if isinstance(value, type) and issubclass(value, Alliance.Event) and name not in ("Event", "Created")}
+    assert "Designed" in events and "VersionRestored" in events
+    assert sorted(table("Events")) == sorted(events)
+
+
+def test_every_refusal_code_is_in_the_doc():
+    codes = {cls.code for cls in vars(domain).values()
+             if isinstance(cls, type) and issubclass(cls, domain.AllianceError) and cls is not domain.AllianceError}
+    errors = section("Errors")
+    assert [code for code in sorted(codes) if f"`{code}`" not in errors] == []
