@@ -85,7 +85,8 @@ def the_store(state: State) -> AllianceApplication:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    logging.basicConfig(level=settings.log_level, format="%(message)s", force=True)
+    logging.basicConfig(format="%(message)s")  # only where nothing set up logging before us
+    log.setLevel(settings.log_level)
     backend = (PsycoPgBackend(settings) if settings.database_url else MemoryChannelsBackend())
 
     def open_store(app: Litestar) -> None:
