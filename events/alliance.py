@@ -430,6 +430,8 @@ class Alliance(Aggregate):
             commitment = self._commitment(commitment_id)
             if not commitment["conflict"]:
                 raise NotAllowedNow("This commitment is not in conflict (any more).")
+            if fields is not None and not isinstance(fields, dict):
+                raise InvalidInput("Give the resolved fields as an object, e.g. {\"due\": \"2027-03-10\"}.")
             fields = dict(fields or {})
             missing = set(commitment["conflict"]) - set(fields)
             if missing or set(fields) - set(commitment["conflict"]):

@@ -643,3 +643,8 @@ def test_a_done_commitment_can_no_longer_be_amended(alliance):
 def test_consent_names_a_real_version_number(alliance):
     with pytest.raises(InvalidInput, match="There is no version True"):
         alliance.give_consent(**ANN, version=True, stance="support")
+
+
+def test_resolved_fields_come_as_an_object(alliance):
+    with pytest.raises(InvalidInput, match="resolved fields as an object"):
+        alliance.resolve_conflict(**ANN, commitment_id=commitment(alliance), fields="due")
