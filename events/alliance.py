@@ -427,11 +427,11 @@ class Alliance(Aggregate):
                 raise NotAllowedNow("This answer is not in conflict (any more).")
             resolution = {"text": _text(text, "answer", required=False)}
         else:
+            if fields is not None and not isinstance(fields, dict):
+                raise InvalidInput("Give the resolved fields as an object, e.g. {\"due\": \"2027-03-10\"}.")
             commitment = self._commitment(commitment_id)
             if not commitment["conflict"]:
                 raise NotAllowedNow("This commitment is not in conflict (any more).")
-            if fields is not None and not isinstance(fields, dict):
-                raise InvalidInput("Give the resolved fields as an object, e.g. {\"due\": \"2027-03-10\"}.")
             fields = dict(fields or {})
             missing = set(commitment["conflict"]) - set(fields)
             if missing or set(fields) - set(commitment["conflict"]):
