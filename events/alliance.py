@@ -290,12 +290,18 @@ class Alliance(Aggregate):
     @event("QuestionAnswered", topic="alliance.QuestionAnswered")
     def _answered(self, by: str, device: str, question_id: str, text: str, base_revision: int) -> None:
         answer = self.answers.setdefault(question_id, {"text": "", "by": by, "revision": 0, "conflict": []})
-        if base_revision == answer["revision"]:
-            answer.update(text=text, by=by)
-        else:  # it changed since this editor looked: keep both until someone resolves it
+        if self.answer_is_stale(question_id, base_revision, device):
+            # Someone else changed it since this editor looked: keep both until someone resolves it.
             answer["conflict"].append({"text": text, "by": by})
+            answer["run"] = None
+        else:
+            answer.update(text=text, by=by, run=_next_run(answer.get("run"), base_revision, device))
         answer["revision"] += 1
         self._content_changed()
+
+    def answer_is_stale(self, question_id: str, base_revision: int, device: str) -> bool:
+        answer = self.answers.get(question_id, {"revision": 0})
+        return _stale(answer["revision"], answer.get("run"), base_revision, device)
 
     def give_own_answer(self, *, by: str, device: str, question_id: str, text: str) -> None:
         """A participant's own answer, beside the agreed one (e.g. team pre-work)."""
@@ -377,14 +383,21 @@ class Alliance(Aggregate):
     def _commitment_amended(self, by: str, device: str, commitment_id: str, base_revision: int,
                             changes: dict) -> None:
         commitment = self.commitments[commitment_id]
+        runs = commitment.setdefault("runs", {})
         for field, value in changes.items():
-            if commitment["changed"][field] > base_revision:
+            if self.field_is_stale(commitment_id, field, base_revision, device):
                 commitment["conflict"].setdefault(field, []).append(value)
+                runs[field] = None
             else:
                 commitment[field] = value
                 commitment["changed"][field] = commitment["revision"] + 1
+                runs[field] = _next_run(runs.get(field), base_revision, device)
         commitment["revision"] += 1
         self._content_changed()
+
+    def field_is_stale(self, commitment_id: str, field: str, base_revision: int, device: str) -> bool:
+        commitment = self.commitments[commitment_id]
+        return _stale(commitment["changed"][field], commitment.get("runs", {}).get(field), base_revision, device)
 
     def complete_commitment(self, *, by: str, device: str, commitment_id: str) -> None:
         commitment_id = str(commitment_id)
@@ -452,7 +465,7 @@ class Alliance(Aggregate):
                            commitment_id: str | None, resolution: dict) -> None:
         if question_id is not None:
             answer = self.answers[question_id]
-            answer.update(text=resolution["text"], by=by, conflict=[])
+            answer.update(text=resolution["text"], by=by, conflict=[], run=None)
             answer["revision"] += 1
         else:
             commitment = self.commitments[commitment_id]
@@ -460,7 +473,7 @@ class Alliance(Aggregate):
             for field, value in resolution["fields"].items():
                 commitment[field] = value
                 commitment["changed"][field] = commitment["revision"]
-            commitment["conflict"] = {}
+            commitment["conflict"], commitment["runs"] = {}, {}
         self._content_changed()
 
     # ----- reviews -----
@@ -703,6 +716,22 @@ COMMANDS = (
 
 def _key(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _stale(changed_at: int, run: dict | None, base_revision: int, device: str) -> bool:
+    """Whether someone else changed a value since the revision an editor started
+    from. A device's own earlier edits, still on their way when it made this
+    one (an offline phone's outbox), do not count."""
+    if changed_at <= base_revision:
+        return False
+    return not (run and run["device"] == device and base_revision >= run["since"])
+
+
+def _next_run(run: dict | None, base_revision: int, device: str) -> dict:
+    """After an edit is applied: the device's run of edits goes on, or a new one starts."""
+    if run and run["device"] == device and base_revision >= run["since"]:
+        return run
+    return {"device": device, "since": base_revision}
 
 
 def _check_base(base_revision: Any, current: int) -> None:

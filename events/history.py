@@ -70,7 +70,7 @@ def describe(ev: Any, before: Alliance | None, now: Alliance) -> str:
         return f"removed the question {quote(question)}"
     if kind == "QuestionAnswered":
         previous = before.answers.get(data["question_id"])
-        if previous and data["base_revision"] != previous["revision"]:
+        if previous and before.answer_is_stale(data["question_id"], data["base_revision"], ev.device):
             return (f"answered {quote(question)} with {quote(data['text'])} while someone else changed it: "
                     "both answers are kept until someone resolves the conflict")
         verb = "changed the answer to" if previous and previous["text"] else "answered"
@@ -83,7 +83,8 @@ def describe(ev: Any, before: Alliance | None, now: Alliance) -> str:
     if kind == "CommitmentAmended":
         parts = [_amendment(field, commitment.get(field), value, what, now, year)
                  for field, value in data["changes"].items()]
-        stale = [f for f in data["changes"] if commitment["changed"][f] > data["base_revision"]]
+        stale = [f for f in data["changes"]
+                 if before.field_is_stale(data["commitment_id"], f, data["base_revision"], ev.device)]
         conflict = "; this crossed another change, so both are kept until someone resolves it" if stale else ""
         return "; ".join(parts) + conflict
     if kind == "CommitmentCompleted":

@@ -12,7 +12,7 @@ from litestar import Litestar, get
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import ResponseHeader, State
+from litestar.datastructures import State
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.di import NamedDependency, Provide
@@ -53,6 +53,21 @@ async def readyz(alliances: NamedDependency[AllianceApplication]) -> Any:
     except Exception as error:  # the store is unreachable: say so, don't crash
         return problem(503, f"The event store is not reachable: {type(error).__name__}")
     return {"status": "ready"}
+
+
+SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer")]
+
+
+def security_headers(app: ASGIApp) -> ASGIApp:
+    """The same headers on every response, the app's static files included."""
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+        await app(scope, receive, sending if scope["type"] == "http" else send)
+    return middleware
 
 
 def request_log(app: ASGIApp) -> ASGIApp:
@@ -99,14 +114,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[healthz, readyz, list_templates, AuthController, SyncController, AlliancesController,
                         InvitationsController, *EXPORTS, *PAGES],
         template_config=TemplateConfig(directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine),
-        response_headers=[ResponseHeader(name="Content-Security-Policy", value=CSP),
-                          ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-                          ResponseHeader(name="Referrer-Policy", value="no-referrer")],
         on_startup=[open_store],
         on_shutdown=[close_store],
         dependencies={"alliances": Provide(the_store, sync_to_thread=False),
                       "settings": Provide(lambda: settings, sync_to_thread=False)},
-        middleware=[request_log, bearer_auth,
+        middleware=[security_headers, request_log, bearer_auth,
                     RateLimitConfig(rate_limit=("minute", settings.auth_per_minute),
                                     check_throttle_handler=lambda request: request.url.path in AUTH_PATHS).middleware],
         plugins=[ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)],

@@ -32,10 +32,10 @@ export async function listen(token, onEvent, signal) {
     const { value, done } = await reader.read();
     if (done) return;
     buffer += value;
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
+    let end; // an event ends with a blank line, and lines may end in CRLF (as the server sends), LF or CR
+    while ((end = /\r\n\r\n|\n\n|\r\r/.exec(buffer))) {
+      const block = buffer.slice(0, end.index);
+      buffer = buffer.slice(end.index + end[0].length);
       const event = /^event: (.*)$/m.exec(block)?.[1];
       if (event) onEvent(event, /^data: (.*)$/m.exec(block)?.[1]);
     }

@@ -192,10 +192,32 @@ def test_questions_need_a_uuid_a_section_and_words(alliance):
 
 # ----- answers and conflicts -----
 
+def test_a_phone_editing_the_same_answer_twice_offline_does_not_conflict_with_itself(alliance):
+    """Ann's phone saw revision 0 and saves twice before it syncs: both edits start from 0."""
+    alliance.answer_question(**ANN, question_id=WHY, text="To lead", base_revision=0)
+    alliance.answer_question(**ANN, question_id=WHY, text="To lead calmly", base_revision=0)
+    assert (alliance.answers[WHY]["text"], alliance.answers[WHY]["conflict"]) == ("To lead calmly", [])
+
+    # But once Bob changed it in between, Ann's phone's next edit from the old base is a conflict.
+    alliance.answer_question(**BOB, question_id=WHY, text="To lead with energy", base_revision=2)
+    alliance.answer_question(**ANN, question_id=WHY, text="To lead slowly", base_revision=0)
+    assert alliance.answers[WHY]["conflict"] == [{"text": "To lead slowly", "by": "ann"}]
+
+
+def test_a_phone_amending_a_commitment_twice_offline_does_not_conflict_with_itself(alliance):
+    notes = commitment(alliance)
+    alliance.amend_commitment(**BOB, commitment_id=notes, base_revision=1, due="2027-04-01")
+    alliance.amend_commitment(**BOB, commitment_id=notes, base_revision=1, due="2027-04-08")
+    assert (alliance.commitments[notes]["due"], alliance.commitments[notes]["conflict"]) == ("2027-04-08", {})
+    alliance.amend_commitment(**ANN, commitment_id=notes, base_revision=1, due="2027-05-01")
+    assert alliance.commitments[notes]["conflict"] == {"due": ["2027-05-01"]}
+
+
 def test_two_offline_answers_to_one_question_are_both_kept_until_resolved(alliance):
     """Ann and Bob both answer 'why' on their phones while offline, from the same start."""
     alliance.answer_question(**ANN, question_id=WHY, text="To lead calmly", base_revision=0)
-    assert alliance.answers[WHY] == {"text": "To lead calmly", "by": "ann", "revision": 1, "conflict": []}
+    answer = alliance.answers[WHY]
+    assert (answer["text"], answer["by"], answer["revision"], answer["conflict"]) == ("To lead calmly", "ann", 1, [])
 
     alliance.answer_question(**BOB, question_id=WHY, text="To lead with energy", base_revision=0)
     answer = alliance.answers[WHY]

@@ -158,13 +158,14 @@ def test_a_refused_mutation_does_not_block_the_ones_after_it(app, ann):
     assert app.alliance(aid).answers[WHY]["text"] == "To grow" and result.last_mutation_id == ann.sent
 
 
-def test_a_resolution_with_fields_as_text_is_refused_without_blocking(app, ann):
+def test_a_resolution_with_fields_as_text_is_refused_without_blocking(app, ann, bob):
     """Bug found by this suite: `fields` sent as text made the push fail (a
     ValueError), so the phone's queue could never move on again."""
     aid, cid = ann.design(), str(uuid4())
+    joins(ann, bob, aid)
     ann.do(aid, "make_commitment", commitment_id=cid, text="Notes", owner_id=ann.user_id)
     ann.do(aid, "amend_commitment", commitment_id=cid, text="Notes on Monday", base_revision=1)
-    assert ann.do(aid, "amend_commitment", commitment_id=cid, text="Notes on Friday", base_revision=1)["status"] \
+    assert bob.do(aid, "amend_commitment", commitment_id=cid, text="Notes on Friday", base_revision=1)["status"] \
         == "conflict"
     result = ann.push(ann.next(aid, "resolve_conflict", commitment_id=cid, fields="ab"),
                       ann.next(aid, "resolve_conflict", commitment_id=cid, fields={"text": "Notes on Friday"}))

@@ -47,10 +47,17 @@ export default async function alliance(context) {
       h("h2", {}, titles[key] || key),
       list.map(([qid, q]) => answerBlock(item, qid, q, act, readOnly)))),
     !readOnly && addQuestionForm(sections, titles, act),
-    state && commitmentsPart(item, act, me, readOnly),
+    commitmentsPart(state ? item : { ...item, state: unsynced(session) }, act, me, readOnly),
     state && rhythmPart(item, act, readOnly),
     state && consentPart(item, act, me, readOnly),
     state && lifecyclePart(item, act, me, context.say));
+}
+
+// An alliance made on this device that has not reached the server yet: commitments
+// can be made already, by its only participant so far, the one who made it.
+function unsynced(session) {
+  const me = { name: session.display_name || session.email, status: "joined" };
+  return { commitments: {}, participants: { [session.user_id]: me } };
 }
 
 async function templateQuestions(name) {

@@ -3,8 +3,10 @@
 import { h, show, day } from "../dom.js";
 import { STATUS_WORDS, conflicts, everything, nameOf, reviewState } from "../model.js";
 import * as store from "../store.js";
+import { templates } from "./design.js";
 
 export default async function list({ main }) {
+  templates(); // fetched (once per start) and kept now, so designing works even if the network goes
   const { alliances, rejected } = await everything();
   const cards = alliances.map(({ state, created, pending }) => {
     const id = state?.id || created.alliance_id;
