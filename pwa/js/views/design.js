@@ -24,14 +24,15 @@ export default async function design({ main }) {
     location.hash = `#/a/${id}`;
   }
   show(main,
+    h("p", {}, h("a", { href: "#/" }, "← My alliances")),
     h("h1", {}, "Design an alliance"),
     all.length === 0 ? h("p", { class: "error" }, "The templates have not been loaded yet: connect once to fetch them.") : null,
     h("form", { onsubmit: create, class: "stack" },
       h("label", {}, "What is this alliance about?",
         h("input", { name: "title", required: true, maxlength: 200, placeholder: "e.g. Coaching with Sam, Our trip to Lisbon" })),
       h("fieldset", { class: "stack" }, h("legend", {}, "Start from"),
-        all.map((t, i) => h("label", { class: "choice" },
+        all.map((t, i) => h("label", { class: "choice template" },
           h("input", { type: "radio", name: "template", value: t.name, checked: i === 0, required: true }),
-          h("strong", {}, t.title), h("span", { class: "muted" }, ` ${t.description}`)))),
+          h("span", {}, h("strong", {}, t.title), h("br"), h("span", { class: "muted" }, t.description))))),
       h("button", { type: "submit", class: "primary" }, "Start designing")));
 }

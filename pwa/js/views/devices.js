@@ -14,7 +14,6 @@ export default async function devices({ main, session, say }) {
   }
   async function revoke(device) {
     await call("DELETE", `/api/v1/auth/devices/${device.id}`, { token: session.token });
-    if (device.current) return signOut();
     say(`Signed out ${device.device_name || "that device"}.`);
     devices({ main, session, say });
   }
@@ -28,10 +27,11 @@ export default async function devices({ main, session, say }) {
     location.hash = "#/signin";
   }
   show(main,
+    h("p", {}, h("a", { href: "#/" }, "← My alliances")),
     h("h1", {}, "Devices"),
     h("p", {}, `Signed in as ${session.display_name || session.email}.`),
     h("ul", { class: "cards" }, list.map((d) => h("li", { class: "card row" },
       h("span", {}, d.device_name || "A browser", d.current ? " (this one)" : ""),
-      h("button", { type: "button", onclick: () => revoke(d) }, d.current ? "Sign out" : "Sign it out")))),
+      !d.current && h("button", { type: "button", onclick: () => revoke(d) }, "Sign it out")))),
     h("p", {}, h("button", { type: "button", class: "danger", onclick: signOut }, "Sign out of this device")));
 }
