@@ -32,6 +32,25 @@ export default async function alliance(context) {
   }
   const titles = await sectionTitles(state?.template || item.created.args.template);
   const readOnly = state?.status === "closed";
+  const commitments = () => commitmentsPart(state ? item : { ...item, state: unsynced(session) }, act, me, readOnly);
+
+  // The guided walk after designing: one section at a time, then commitments, rhythm and consent.
+  if (context.query.has("walk")) {
+    const steps = [...[...sections].map(([key, list]) => () => h("section", { class: "part" },
+      h("h2", {}, titles[key] || key), list.map(([qid, q]) => answerBlock(item, qid, q, act, readOnly)))),
+    commitments, ...(state ? [() => rhythmPart(item, act, readOnly), () => consentPart(item, act, me, readOnly)] : [])];
+    const at = Math.min(Math.max(Number(context.query.get("walk")) || 0, 0), steps.length - 1);
+    show(context.main,
+      h("p", {}, h("a", { href: `#/a/${id}` }, "← The whole alliance")),
+      h("h1", {}, state?.title || item.created.args.title),
+      h("p", { class: "muted" }, `Step ${at + 1} of ${steps.length}`),
+      steps[at](),
+      h("nav", { class: "row", "aria-label": "Steps" },
+        at > 0 && h("a", { class: "button", href: `#/a/${id}?walk=${at - 1}` }, "Back"),
+        at < steps.length - 1 ? h("a", { class: "button primary", href: `#/a/${id}?walk=${at + 1}` }, "Next")
+          : h("a", { class: "button primary", href: `#/a/${id}` }, "Done")));
+    return;
+  }
 
   show(context.main,
     h("p", {}, h("a", { href: "#/" }, "← My alliances")),
@@ -47,7 +66,8 @@ export default async function alliance(context) {
       h("h2", {}, titles[key] || key),
       list.map(([qid, q]) => answerBlock(item, qid, q, act, readOnly)))),
     !readOnly && addQuestionForm(sections, titles, act),
-    commitmentsPart(state ? item : { ...item, state: unsynced(session) }, act, me, readOnly),
+    commitments(),
+    h("p", {}, h("a", { class: "button", href: `#/a/${id}?walk=0` }, "Walk through it step by step")),
     state && rhythmPart(item, act, readOnly),
     state && consentPart(item, act, me, readOnly),
     state && lifecyclePart(item, act, me, context.say));

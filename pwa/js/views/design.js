@@ -21,7 +21,7 @@ export default async function design({ main }) {
     const form = Object.fromEntries(new FormData(event.target));
     const id = uuid();
     await sync.mutate("create_alliance", id, { title: form.title, template: form.template });
-    location.hash = `#/a/${id}`;
+    location.hash = `#/a/${id}?walk=0`;
   }
   show(main,
     h("p", {}, h("a", { href: "#/" }, "← My alliances")),

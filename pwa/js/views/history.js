@@ -5,6 +5,7 @@ import { ApiError, call } from "../api.js";
 import { day, h, show, when } from "../dom.js";
 import { nameOf, one } from "../model.js";
 import * as sync from "../sync.js";
+import * as store from "../store.js";
 
 const PAGE = 20;
 const GROUPS = {
@@ -20,7 +21,7 @@ const SECTIONS = { title: "Title", questions: "Questions", answers: "Answers", o
   commitments: "Commitments", participants: "People", consents: "Consent", rhythm: "Review rhythm" };
 const CHANGE_WORDS = { added: "Added", removed: "Removed", changed: "Changed" };
 const STANCE_WORDS = { support: "supports", live_with: "can live with", object: "objects to" };
-const OFFLINE = "You are offline. The history is kept on the server, so it needs a connection: come back "
+const OFFLINE = "You are offline, and this part of the history was not read on this phone before: come back "
   + "to it when you are online. Everything else in the alliance works offline.";
 const UNREACHABLE = "The server could not be reached, and the history needs a connection: try again when you are online.";
 
@@ -35,18 +36,31 @@ export default async function history(context) {
   const back = compare ? h("p", {}, h("a", { href: `#/a/${id}/history` }, "← History"))
     : h("p", {}, h("a", { href: `#/a/${id}` }, "← Back to the alliance"));
   const title = h("h1", {}, compare ? "Compare two versions" : "History");
-  if (!navigator.onLine) {
-    show(main, back, title, h("p", { role: "alert" }, OFFLINE),
-      h("button", { type: "button", onclick: () => history(context) }, "Try again"));
-    return;
-  }
-  const get = (path) => call("GET", `/api/v1/alliances/${id}${path}`, { token: session.token });
+  // What was read online is kept on the phone, and shown (saying so) when the network is away.
+  let keptFrom = null;
+  const get = async (path) => {
+    const key = `history:${id}${path}`;
+    try {
+      const fresh = await call("GET", `/api/v1/alliances/${id}${path}`, { token: session.token });
+      await store.setMeta(key, { at: new Date().toISOString(), data: fresh });
+      return fresh;
+    } catch (error) {
+      const kept = !(error instanceof ApiError) && await store.getMeta(key);
+      if (!kept) throw error;
+      keptFrom = keptFrom && keptFrom < kept.at ? keptFrom : kept.at;
+      return kept.data;
+    }
+  };
+  const note = () => keptFrom && h("p", { class: "pending-box", role: "status" },
+    `Offline: shown as it was read on ${when(keptFrom)}.`);
   if (main.dataset.route !== location.hash || memory.id !== id) memory = { id, who: "", kind: "", shown: PAGE };
   try {
     if (compare) await comparison(main, id, query, get, back, title);
     else await timeline(main, id, get, back, title);
+    if (keptFrom) main.insertBefore(note(), main.children[2] || null);
   } catch (error) {
-    show(main, back, title, h("p", { class: "error", role: "alert" }, problem(error)));
+    show(main, back, title, h("p", { class: "error", role: "alert" }, navigator.onLine ? problem(error) : OFFLINE),
+      h("button", { type: "button", onclick: () => history(context) }, "Try again"));
   }
 }
 
