@@ -18,7 +18,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import retry
 
 from events.accounts import Account
-from events.alliance import Alliance, AllianceError, InvalidInput, NotAParticipant, NotFound
+from events.alliance import Alliance, AllianceError, InvalidInput, NotFound
 from events.devices import Device, device_id
 
 MAX_MUTATIONS = 1000  # per push; clients chunk their outbox

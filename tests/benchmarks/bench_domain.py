@@ -193,7 +193,7 @@ def reads(path: Path, total: int, runs: int) -> list[tuple[str, float, float]]:
     a, i = work.id, total // 2
     measured = [
         (f"load latest, no cache (v{total:,}, a snapshot)", lambda: cold.alliance(a)),
-        (f"load latest, cached (fast-forwarded)", lambda: app.alliance(a)),
+        ("load latest, cached (fast-forwarded)", lambda: app.alliance(a)),
         (f"load v{total // 20:,}", lambda: app.alliance(a, version=total // 20)),
         (f"load v{i:,}", lambda: app.alliance(a, version=i)),
         (f"load v{i + 99:,} (99 events past a snapshot)", lambda: app.alliance(a, version=i + 99)),

@@ -4,7 +4,6 @@ once when the network comes back (SYNC.md 1, 2, 9)."""
 
 from collections import Counter
 
-import pytest
 
 from phones import Q1, Q2, expect
 

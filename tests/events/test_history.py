@@ -63,7 +63,7 @@ def test_history_names_the_moment_an_alliance_becomes_agreed(app):
     app.act(aid, "give_consent", by="bob", device="bob-phone", version=version, stance="live_with",
             reason="")
     newest = app.history(aid, limit=2)["entries"]
-    assert newest[0]["text"] == f"can live with version 1; the alliance is now agreed (version 1)"
+    assert newest[0]["text"] == "can live with version 1; the alliance is now agreed (version 1)"
     assert newest[1]["text"] == "supports version 1"
 
 

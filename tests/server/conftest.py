@@ -2,8 +2,15 @@
 server a test starts is stopped when the test ends, whatever happened."""
 
 import pytest
+from argon2 import PasswordHasher
 
 from servers import Server
+
+
+@pytest.fixture(autouse=True)
+def cheap_passwords(monkeypatch):
+    """argon2 at its cheapest in this process: these tests are about the service, not hashing."""
+    monkeypatch.setattr("events.accounts.PASSWORDS", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

@@ -7,27 +7,16 @@ On PostgreSQL all stories share one database, so every email address,
 client id and alliance id is made fresh.
 """
 
-import copy
 import re
 from dataclasses import replace
 from datetime import datetime, timezone
 from uuid import uuid4
 
 import pytest
-from argon2 import PasswordHasher
 from litestar.testing import TestClient
 
+from people import PASSWORD, PROBLEM, Person, fresh_email
 from server.app import create_app
-
-PASSWORD = "correct horse battery"
-PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch):
-    """argon2 at its cheapest: these stories are about the API, not hashing."""
-    monkeypatch.setattr("events.accounts.PASSWORDS", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-
 
 @pytest.fixture
 def client(settings):
@@ -41,60 +30,6 @@ def problem(response, status: int) -> dict:
     body = response.json()
     assert body["status"] == status and body["detail"]
     return body
-
-
-def fresh_email(name: str) -> str:
-    return f"{name}-{uuid4().hex[:10]}@example.org"
-
-
-class Person:
-    """Someone signed up through the API, with one device (a client id) that pushes and pulls."""
-
-    def __init__(self, client: TestClient, name: str):
-        self.client, self.name, self.email = client, name, fresh_email(name.lower())
-        response = client.post("/api/v1/auth/signup", json={"email": self.email, "password": PASSWORD,
-                                                            "display_name": name, "device_name": "phone"})
-        assert response.status_code == 201, response.text
-        self.user_id, self.token = response.json()["user_id"], response.json()["token"]
-        self.client_id, self.last_id, self.cursor = f"{name.lower()}-{uuid4().hex[:12]}", 0, None
-
-    @property
-    def auth(self) -> dict:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    def get(self, path: str, **kwargs):
-        return self.client.get(f"/api/v1{path}", headers=self.auth, **kwargs)
-
-    def post(self, path: str, json=None, **kwargs):
-        return self.client.post(f"/api/v1{path}", headers=self.auth, json=json, **kwargs)
-
-    def push(self, *mutations: tuple[str, str, object]) -> list[dict]:
-        """Push (name, alliance id, args) mutations numbered on from the last; their results."""
-        numbered = [{"id": self.last_id + i, "name": name, "alliance_id": aid, "args": args}
-                    for i, (name, aid, args) in enumerate(mutations, start=1)]
-        response = self.post("/sync/push", {"client_id": self.client_id, "mutations": numbered})
-        assert response.status_code == 200, response.text
-        self.last_id = response.json()["last_mutation_id"]
-        return response.json()["results"]
-
-    def pull(self, **headers) -> dict:
-        response = self.client.post("/api/v1/sync/pull", headers={**self.auth, **headers},
-                                    json={"client_id": self.client_id, "cursor": self.cursor})
-        assert response.status_code == 200, response.text
-        self.cursor = response.json()["cursor"]
-        return response.json()
-
-    def on_another_device(self) -> "Person":
-        """The same person and token, on a device of its own (its own client id and numbering)."""
-        other = copy.copy(self)
-        other.client_id, other.last_id, other.cursor = f"{self.name.lower()}-{uuid4().hex[:12]}", 0, None
-        return other
-
-    def design(self, title: str = "Coaching with Ann") -> str:
-        alliance_id = str(uuid4())
-        [result] = self.push(("create_alliance", alliance_id, {"title": title, "template": "coaching"}))
-        assert result["status"] == "applied", result
-        return alliance_id
 
 
 def statuses(results: list[dict]) -> list[str]:

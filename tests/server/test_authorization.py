@@ -13,61 +13,12 @@ from dataclasses import dataclass, replace
 from uuid import uuid4
 
 import pytest
-from argon2 import PasswordHasher
 from litestar.testing import TestClient
 
 from events.devices import device_id
 from events.sync import MUTATION_NAMES, NO_SUCH_ALLIANCE
+from people import PROBLEM, Person
 from server.app import create_app
-
-PASSWORD = "correct horse battery"
-PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch):
-    """argon2 at its cheapest: these stories are about who may do what, not hashing."""
-    monkeypatch.setattr("events.accounts.PASSWORDS", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-
-
-class Person:
-    """Someone signed up through the API, with one device (a client id) that pushes and pulls."""
-
-    def __init__(self, client: TestClient, name: str):
-        self.client, self.name = client, name
-        response = client.post("/api/v1/auth/signup", json={
-            "email": f"{name.lower()}-{uuid4().hex[:10]}@example.org", "password": PASSWORD, "display_name": name})
-        assert response.status_code == 201, response.text
-        self.user_id, self.token = response.json()["user_id"], response.json()["token"]
-        self.client_id, self.last_id, self.cursor = f"{name.lower()}-{uuid4().hex[:12]}", 0, None
-
-    @property
-    def auth(self) -> dict:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    def request(self, method: str, path: str, **kwargs):
-        return self.client.request(method, f"/api/v1{path}", headers=self.auth, **kwargs)
-
-    def push(self, *mutations: tuple[str, str, dict]) -> list[dict]:
-        """Push (name, alliance id, args) mutations numbered on from the last; their results."""
-        numbered = [{"id": self.last_id + i, "name": name, "alliance_id": aid, "args": args}
-                    for i, (name, aid, args) in enumerate(mutations, start=1)]
-        response = self.request("POST", "/sync/push", json={"client_id": self.client_id, "mutations": numbered})
-        assert response.status_code == 200, response.text
-        self.last_id = response.json()["last_mutation_id"]
-        return response.json()["results"]
-
-    def pull(self) -> dict:
-        response = self.request("POST", "/sync/pull", json={"client_id": self.client_id, "cursor": self.cursor})
-        assert response.status_code == 200, response.text
-        self.cursor = response.json()["cursor"]
-        return response.json()
-
-    def version_of(self, alliance_id: str) -> int:
-        response = self.request("GET", f"/alliances/{alliance_id}")
-        assert response.status_code == 200, response.text
-        return response.json()["version"]
-
 
 @dataclass
 class World:
