@@ -19,6 +19,7 @@ is a fresh one per module, and it must serve exactly that schema.
 """
 
 import asyncio
+import concurrent.futures
 import inspect
 import uuid
 from pathlib import Path
@@ -273,6 +274,8 @@ def test_the_live_stream_outlives_its_heartbeats(monkeypatch):
             await stream.aclose()
             return heard
 
-    heard = asyncio.run(asyncio.wait_for(listen(), 10))
+    # In a thread of its own: Playwright's sync API may keep an event loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        heard = pool.submit(asyncio.run, asyncio.wait_for(listen(), 10)).result()
     assert heard[:4] == ["ready", "still here", "still here", "still here"]
     assert heard[-2:] == ["poke", "still here"]

@@ -285,11 +285,13 @@ def test_someone_joining_by_link_pokes_the_participants(sqlite_server):
     _, ann = signup(url, unique("ann") + "@example.org")
     _, bob = signup(url, unique("bob") + "@example.org")
     alliance_id = create_alliance(url, ann, unique("ann-phone"))
+    invitation = httpx.post(f"{url}/api/v1/alliances/{alliance_id}/invitations", json={},
+                            headers={"Authorization": f"Bearer {ann}"}).json()
     listening = sqlite_server.listen(ann)
     listening.wait_ready()
     started = time.monotonic()
-    join(url, ann, alliance_id, bob)
-    assert listening.wait_for(poked_about(alliance_id), timeout=2) is not None
-    assert len([e for e in listening.pokes(since=started) if alliance_id in e[1]["alliances"]]) >= 2  # link, then join
-
-
+    accepted = httpx.post(f"{url}/api/v1/invitations/{invitation['token']}/accept",
+                          headers={"Authorization": f"Bearer {bob}"})
+    assert accepted.status_code == 200, accepted.text
+    poke = listening.wait_for(lambda e: poked_about(alliance_id)(e) and e[2] >= started, timeout=2)
+    assert poke is not None, listening.events

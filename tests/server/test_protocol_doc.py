@@ -87,14 +87,15 @@ def test_every_status_of_a_push_result_is_in_the_doc(tmp_path):
         first = [mutation(1, "create_alliance", title="Doc", template="blank"),
                  mutation(2, "add_question", question_id=question, section="goal", text="Why?"),
                  mutation(3, "answer_question", question_id=question, text="This", base_revision=0),
-                 mutation(4, "answer_question", question_id=question, text="That", base_revision=0),
-                 mutation(5, "complete_commitment", commitment_id=str(uuid.uuid4()))]
-        results = app.push(user, "doc-device-1", first).results + app.push(user, "doc-device-1", first).results
+                 mutation(4, "complete_commitment", commitment_id=str(uuid.uuid4()))]
+        other_device = [mutation(1, "answer_question", question_id=question, text="That", base_revision=0)]
+        results = (app.push(user, "doc-device-1", first).results + app.push(user, "doc-device-2", other_device).results
+                   + app.push(user, "doc-device-1", first).results)
     finally:
         app.close()
     statuses = [r["status"] for r in results]
-    assert statuses == ["applied", "applied", "applied", "conflict", "rejected"] + ["duplicate"] * 5
-    assert [r["outcome"] for r in results[5:]] == ["applied", "applied", "applied", "conflict", "rejected"]
+    assert statuses == ["applied", "applied", "applied", "rejected", "conflict"] + ["duplicate"] * 4
+    assert [r["outcome"] for r in results[5:]] == ["applied", "applied", "applied", "rejected"]
     assert sorted(table("Statuses")) == sorted(set(statuses))
 
 
