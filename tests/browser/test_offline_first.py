@@ -27,7 +27,9 @@ def test_an_alliance_made_offline_reaches_the_server_once(phone, account):
     p.page.get_by_role("button", name="Start designing").click()
     expect(p.page.get_by_role("heading", name="Coaching with Sam", level=1, exact=True)).to_be_visible()
     expect(p.page.get_by_text("Not yet synced", exact=True)).to_be_visible()
-    alliance_id = p.page.evaluate("location.hash").split("/")[2]
+    expect(p.page.get_by_text("Step 1 of")).to_be_visible()  # the guided walk, section by section
+    alliance_id = p.page.evaluate("location.hash").split("?")[0].split("/")[2]
+    p.page.get_by_role("link", name="← The whole alliance").click()
 
     answers = {Q1: "To grow as a leader.", Q2: "A promotion by spring."}
     for question, text in answers.items():

@@ -32,6 +32,9 @@ export default async function alliance(context) {
   }
   const titles = await sectionTitles(state?.template || item.created.args.template);
   const readOnly = state?.status === "closed";
+  const badge = () => h("p", {}, h("span", { class: `badge status-${state?.status || "pending"}` },
+    state ? STATUS_WORDS[state.status] : "Not yet synced"),
+  item.pending.length > 0 && h("span", { class: "pending" }, ` · ${item.pending.length} change(s) not yet synced`));
   const commitments = () => commitmentsPart(state ? item : { ...item, state: unsynced(session) }, act, me, readOnly);
 
   // The guided walk after designing: one section at a time, then commitments, rhythm and consent.
@@ -42,7 +45,7 @@ export default async function alliance(context) {
     const at = Math.min(Math.max(Number(context.query.get("walk")) || 0, 0), steps.length - 1);
     show(context.main,
       h("p", {}, h("a", { href: `#/a/${id}` }, "← The whole alliance")),
-      h("h1", {}, state?.title || item.created.args.title),
+      h("h1", {}, state?.title || item.created.args.title), badge(),
       h("p", { class: "muted" }, `Step ${at + 1} of ${steps.length}`),
       steps[at](),
       h("nav", { class: "row", "aria-label": "Steps" },
@@ -55,9 +58,7 @@ export default async function alliance(context) {
   show(context.main,
     h("p", {}, h("a", { href: "#/" }, "← My alliances")),
     h("h1", {}, state?.title || item.created.args.title),
-    h("p", {}, h("span", { class: `badge status-${state?.status || "pending"}` },
-      state ? STATUS_WORDS[state.status] : "Not yet synced"),
-      item.pending.length > 0 && h("span", { class: "pending" }, ` · ${item.pending.length} change(s) not yet synced`)),
+    badge(),
     h("nav", { class: "row", "aria-label": "About this alliance" },
       h("a", { class: "button", href: `#/a/${id}/history` }, "History"),
       state && h("a", { class: "button", href: `#/a/${id}/review` }, "Hold a review")),
