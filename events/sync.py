@@ -8,6 +8,7 @@ transaction ended, so a page never holds half of a push.
 """
 
 import base64
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,19 +130,23 @@ class Sync:
         except AggregateNotFoundError:
             pass  # a device that has not pushed yet
         position = _read_cursor(cursor, client_id, self.recorder.max_notification_id() or 0)
-        if position is None:
+        # A cursor names the log entry it stands on: after a restore or an import the same
+        # position may hold another entry, and then the device starts afresh instead of skipping.
+        if position is None or self._mark_at(position[0]) != position[2]:
             return self._full_state(user_id, client_id)
-        start, last_mutation_id = position
+        start, last_mutation_id, start_mark = position
         members = set(self.account(user_id).alliances)
         mine = device_id(client_id)
         events: list[dict] = []
         gone: set[str] = set()
-        cut = (start, 0, last_mutation_id)  # (log position, events kept, last mutation id) where a transaction ended
+        # (log position, its mark, events kept, last mutation id) where a transaction ended
+        cut = (start, start_mark, 0, last_mutation_id)
+        latest = None
         at, scanned, more, done = start, 0, False, False
         while not done:
             page = self.recorder.select_notifications(start=at, limit=SCAN_CHUNK, inclusive_of_start=False)
             for notification in page:
-                at, origin, scanned = notification.id, str(notification.originator_id), scanned + 1
+                at, origin, scanned, latest = notification.id, str(notification.originator_id), scanned + 1, notification
                 if origin in members:
                     events.append(_event_for_client(self.mapper.to_domain_event(notification)))
                 elif notification.originator_id == mine and notification.topic == "device.MutationsApplied":
@@ -150,18 +155,20 @@ class Sync:
                         self.mapper.to_domain_event(notification).by == user_id:
                     gone.add(origin)
                 if notification.topic in TRANSACTION_ENDS:
-                    cut = (at, len(events), last_mutation_id)
+                    cut = (at, _mark(notification), len(events), last_mutation_id)
                     if len(events) >= limit or scanned >= SCAN_BUDGET:
                         more = done = True
                         break
             else:
                 if len(page) < SCAN_CHUNK:  # the end of the log ends every transaction
-                    cut, done = (at, len(events), last_mutation_id), True
-        at, kept, last_mutation_id = cut
+                    done = True
+                    if latest is not None:
+                        cut = (at, _mark(latest), len(events), last_mutation_id)
+        at, mark, kept, last_mutation_id = cut
         events = events[:kept]
         versions = {entry["alliance_id"]: entry["version"] for entry in events}  # the newest of each
         alliances = [self.alliance(aid, version=v).as_dict() for aid, v in versions.items()]
-        return {"cursor": _make_cursor(at, last_mutation_id, client_id), "more": more, "reset": False,
+        return {"cursor": _make_cursor(at, mark, last_mutation_id, client_id), "more": more, "reset": False,
                 "last_mutation_id": last_mutation_id, "alliances": alliances, "events": events,
                 "removed": sorted(gone - members)}
 
@@ -180,10 +187,18 @@ class Sync:
             watched = {UUID(a) for a in account.alliances} | {device_id(client_id), account.id}
             if after == before or not any(n.originator_id in watched for n in self.recorder.select_notifications(
                     start=before, limit=after - before, inclusive_of_start=False)):
-                return {"cursor": _make_cursor(after, last_mutation_id, client_id), "more": False, "reset": True,
+                return {"cursor": _make_cursor(after, self._mark_at(after), last_mutation_id, client_id),
+                        "more": False, "reset": True,
                         "last_mutation_id": last_mutation_id, "alliances": alliances, "events": [],
                         "removed": []}
         raise IntegrityError("The user's alliances kept changing while reading them; try again.")
+
+
+    def _mark_at(self, position: int) -> str:
+        if position == 0:
+            return ""
+        found = self.recorder.select_notifications(start=position, limit=1)
+        return _mark(found[0]) if found and found[0].id == position else "gone"
 
 
 class _Batch:
@@ -297,21 +312,28 @@ def _event_for_client(event: Any) -> dict:
             "name": type(event).__name__, "at": event.timestamp.isoformat(), "by": event.by, "data": data}
 
 
-def _make_cursor(position: int, last_mutation_id: int, client_id: str) -> str:
-    raw = json.dumps({"p": position, "m": last_mutation_id, "c": client_id}, separators=(",", ":"))
+def _mark(notification: Any) -> str:
+    """A short fingerprint of one log entry: which event, as stored, stands there."""
+    digest = hashlib.sha256(f"{notification.originator_id}/{notification.originator_version}/".encode())
+    digest.update(notification.state)
+    return digest.hexdigest()[:16]
+
+
+def _make_cursor(position: int, mark: str, last_mutation_id: int, client_id: str) -> str:
+    raw = json.dumps({"p": position, "k": mark, "m": last_mutation_id, "c": client_id}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _read_cursor(cursor: str | None, client_id: str, end: int) -> tuple[int, int] | None:
-    """(log position, last mutation id) from a cursor of this device, or None
-    when there is none or it cannot be trusted (then the pull resets)."""
+def _read_cursor(cursor: str | None, client_id: str, end: int) -> tuple[int, int, str] | None:
+    """(log position, last mutation id, mark) from a cursor of this device, or
+    None when there is none or it cannot be trusted (then the pull resets)."""
     if not cursor:
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        position, last, owner = int(data["p"]), int(data["m"]), data["c"]
+        position, last, owner, mark = int(data["p"]), int(data["m"]), data["c"], str(data["k"])
     except (ValueError, KeyError, TypeError):
         return None
     if owner != client_id or not 0 <= position <= end or last < 0:
         return None
-    return position, last
+    return position, last, mark

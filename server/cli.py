@@ -3,9 +3,14 @@
 import argparse
 import sys
 import uuid
+from pathlib import Path
+
+from eventsourcing.persistence import PersistenceError
+from psycopg import Error as PsycopgError
 
 from events.alliance import AllianceError
 from events.application import AllianceApplication
+from server import operations
 from server.settings import Settings, SettingsError
 
 
@@ -63,23 +68,56 @@ def serve(host: str, port: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="alliance", description="Designed alliances: the service and its tools.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serving = commands.add_parser("serve", help="run the HTTP service (SQLite in ALLIANCE_DATA_DIR by default)")
+    parser = argparse.ArgumentParser(
+        prog="alliance", description="Designed alliances: the service and its tools. The store is SQLite in "
+        "ALLIANCE_DATA_DIR, or PostgreSQL at ALLIANCE_DATABASE_URL; ALLIANCE_CIPHER_KEY encrypts it.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".")
+
+    serving = add("serve", help="run the HTTP service (SQLite in ALLIANCE_DATA_DIR by default)")
     serving.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serving.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    commands.add_parser("demo", help="design a sample alliance in the data directory and show its history")
-    commands.add_parser("verify", help="check every alliance's audit chain")
+    add("demo", help="design a sample alliance in the data directory and show its history")
+    add("verify", help="check every alliance's audit chain (exit 1 when any is broken)")
+    add("migrate", help="create the event store's tables once (safe to repeat); "
+                        "then run the service with ALLIANCE_CREATE_TABLES=no")
+    command = add("backup", help="a consistent copy while the service runs: SQLite's online "
+                                  "backup, or on PostgreSQL a JSON Lines export")
+    command.add_argument("file", type=Path, help="where to write the backup")
+    command.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    command = add("restore", help="restore a SQLite backup into an empty data dir, "
+                                  "or a JSON Lines export into an empty store")
+    command.add_argument("file", type=Path, help="a file from `alliance backup` or `alliance export`")
+    command.add_argument("--force", action="store_true",
+                         help="replace an existing SQLite store (stop the service first)")
+    command = add("export", help="write the whole event history as JSON Lines, in log order")
+    command.add_argument("file", type=Path, help="where to write the export")
+    command.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    command = add("import", help="load a JSON Lines export into an empty store "
+                                  "(re-encoded with this store's cipher key, if any)")
+    command.add_argument("file", type=Path, help="a file from `alliance export`")
+    add("stats", help="counts, store size and events per day for the last 14 days")
     args = parser.parse_args(argv)
     try:
+        settings = Settings.from_env()  # a bad setting is a clear error before anything starts
         if args.command == "serve":
-            Settings.from_env()  # a bad setting is a clear error before the server starts
             return serve(args.host, args.port)
-        app = open_alliances(Settings.from_env())
-        return {"demo": demo, "verify": verify}[args.command](app)
-    except (SettingsError, AllianceError) as error:
+        if args.command in ("demo", "verify"):
+            return {"demo": demo, "verify": verify}[args.command](open_alliances(settings))
+        if args.command in ("migrate", "stats"):
+            return getattr(operations, args.command)(settings)
+        if args.command == "import":
+            return operations.import_(settings, args.file)
+        return getattr(operations, args.command)(settings, args.file, args.force)
+    except (SettingsError, AllianceError, operations.OperationError) as error:
         print(f"alliance: {error}", file=sys.stderr)
         return 2
+    except (OSError, PersistenceError, PsycopgError) as error:  # the disk or the database failed
+        message = " ".join(str(error).split())
+        print(f"alliance: {args.command} failed: {type(error).__name__}: {message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

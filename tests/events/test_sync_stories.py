@@ -381,3 +381,30 @@ def test_the_leavers_pull_lists_the_alliance_as_removed(app, ann, bob):
     assert pulled["removed"] == [aid] and pulled["alliances"] == [] and pulled["events"] == []
     assert pulled["last_mutation_id"] == 1
     assert bob.pull(pulled["cursor"])["removed"] == [] and bob.pull()["alliances"] == []
+
+
+def test_a_cursor_from_another_history_starts_the_device_afresh(tmp_path):
+    """After a restore or an import, a log position can hold another event: a phone's old
+    cursor must then reset rather than skip what it never saw."""
+    from events.application import AllianceApplication
+    from server.settings import Settings
+
+    def store(name):
+        return AllianceApplication(env=Settings(data_dir=tmp_path / name).event_store_env("alliances"))
+
+    def create(app, user, title, mutation_id=1):
+        return app.push(user, "ann-phone-1", [{"id": mutation_id, "alliance_id": str(uuid4()),
+                                               "name": "create_alliance", "args": {"title": title, "template": "blank"}}])
+
+    before, after = store("before"), store("after")
+    for app in (before, after):
+        user, _ = app.sign_up(email="ann@example.org", password="correct horse", display_name="Ann")
+    create(before, user, "Before")
+    cursor = before.pull(user, "ann-phone-1", None)["cursor"]
+    create(after, user, "After")  # the same positions, other events
+    create(after, user, "Later", 2)
+    pulled = after.pull(user, "ann-phone-1", cursor)
+    assert pulled["reset"] is True
+    assert sorted(a["title"] for a in pulled["alliances"]) == ["After", "Later"]
+    before.close()
+    after.close()
