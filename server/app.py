@@ -26,6 +26,7 @@ from events.application import AllianceApplication
 from server.alliances import AlliancesController, InvitationsController
 from server.auth import OPEN, AuthController, bearer_auth
 from server.exports import EXPORTS
+from server.metrics import http_metrics, metrics
 from server.problems import HANDLERS, problem
 from server.settings import Settings
 from server.pages import PAGES
@@ -111,14 +112,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.alliances.close()
 
     return Litestar(
-        route_handlers=[healthz, readyz, list_templates, AuthController, SyncController, AlliancesController,
+        route_handlers=[healthz, readyz, metrics, list_templates, AuthController, SyncController, AlliancesController,
                         InvitationsController, *EXPORTS, *PAGES],
         template_config=TemplateConfig(directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine),
         on_startup=[open_store],
         on_shutdown=[close_store],
         dependencies={"alliances": Provide(the_store, sync_to_thread=False),
                       "settings": Provide(lambda: settings, sync_to_thread=False)},
-        middleware=[security_headers, request_log, bearer_auth,
+        middleware=[security_headers, request_log, http_metrics, bearer_auth,
                     RateLimitConfig(rate_limit=("minute", settings.auth_per_minute),
                                     check_throttle_handler=lambda request: request.url.path in AUTH_PATHS).middleware],
         plugins=[ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)],

@@ -99,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
                                   "(re-encoded with this store's cipher key, if any)")
     command.add_argument("file", type=Path, help="a file from `alliance export`")
     add("stats", help="counts, store size and events per day for the last 14 days")
+    add("rebuild", help="rebuild the read models (snapshots) from the events: replay every alliance, account "
+                        "and device, replace any snapshot that disagrees with the replay and snapshot each at "
+                        "its latest version (safe while the service runs; restart it afterwards if any "
+                        "disagreed, so no process keeps a wrong copy in memory)")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()  # a bad setting is a clear error before anything starts
@@ -106,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             return serve(args.host, args.port)
         if args.command in ("demo", "verify"):
             return {"demo": demo, "verify": verify}[args.command](open_alliances(settings))
-        if args.command in ("migrate", "stats"):
+        if args.command in ("migrate", "stats", "rebuild"):
             return getattr(operations, args.command)(settings)
         if args.command == "import":
             return operations.import_(settings, args.file)

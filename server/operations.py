@@ -1,5 +1,5 @@
 """Operating the event store: migrate, backup and restore, export and import,
-stats. `server/cli.py` is the argparse front; each function here returns an
+stats, rebuild. `server/cli.py` is the argparse front; each function here returns an
 exit code and raises OperationError (one line, exit 2) for bad input.
 
 The export format is JSON Lines in log (notification id) order, one line per
@@ -26,7 +26,7 @@ from typing import IO, Any
 from urllib.parse import parse_qs, urlparse
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 
 from events.application import AllianceApplication
 from server.settings import Settings
@@ -401,3 +401,98 @@ def _store_size(settings: Settings) -> int:
             "WHERE n.nspname = %s AND c.relkind = 'r' AND c.relname LIKE %s",
             (_schema(settings), f"{STORE}\\_%")).fetchone()
     return int(size)
+
+
+# ----- rebuild: the read models (snapshots) from the events -----
+
+REBUILT_TOPICS = {"alliance.Designed": "alliance", SIGNED_UP_TOPIC: "account", "device.DeviceRegistered": "device"}
+
+
+def rebuild(settings: Settings) -> int:
+    """Replay every alliance, account and device from its events alone, check
+    each stored snapshot against the replay, replace any that disagree, and
+    snapshot each one at its latest version."""
+    app = open_store(settings)
+    try:
+        found = [(REBUILT_TOPICS[n.topic], n.originator_id) for n in notifications(app, tuple(REBUILT_TOPICS))]
+        progress = Progress("rebuild", len(found))
+        written = disagreements = 0
+        problems: list[str] = []
+        for kind, aggregate_id in found:
+            bad, count = _rebuild_one(app, aggregate_id)
+            written += count
+            disagreements += len(bad)
+            problems += [f"{kind} {aggregate_id}: snapshot at v{version} disagreed with the events; replaced"
+                         for version in bad]
+            progress.advance()
+        progress.finish()
+    finally:
+        app.close()
+    for line in problems:
+        print(line)
+    print(f"{len(found)} aggregates checked, {written} snapshots written, {disagreements} disagreements")
+    return 0
+
+
+def _rebuild_one(app: AllianceApplication, aggregate_id: UUID) -> tuple[list[int], int]:
+    """(versions of the snapshots that disagreed, snapshots written) for one aggregate."""
+    assert app.snapshots is not None
+    stored = {s.originator_version: s for s in app.snapshots.recorder.select_events(aggregate_id)}
+    bad: list[int] = []
+    fresh: list[StoredEvent] = []  # encoded at once: the replay goes on changing the aggregate in place
+    aggregate = None
+    for event in app.events.get(aggregate_id):
+        aggregate = event.mutate(aggregate)
+        if aggregate is not None and aggregate.version in stored \
+                and not _snapshot_agrees(app, stored[aggregate.version], aggregate):
+            bad.append(aggregate.version)
+            fresh.append(app.mapper.to_stored_event(type(aggregate).Snapshot.take(aggregate)))
+    if aggregate is None:
+        return bad, 0
+    if aggregate.version not in stored:
+        fresh.append(app.mapper.to_stored_event(type(aggregate).Snapshot.take(aggregate)))
+    # A snapshot beyond the last event would be read before the events: it goes too.
+    bad += [version for version in stored if version > aggregate.version]
+    if bad:
+        _delete_snapshots(app, aggregate_id, bad)
+    written = 0
+    for snapshot in fresh:
+        try:
+            app.snapshots.recorder.insert_events([snapshot])
+            written += 1
+        except IntegrityError:  # the running service took this very snapshot meanwhile
+            pass
+    return bad, written
+
+
+def _snapshot_agrees(app: AllianceApplication, stored: StoredEvent, replayed: Any) -> bool:
+    try:
+        from_snapshot = app.mapper.to_domain_event(stored).mutate(None)
+    except Exception:  # undecodable, or of a class that no longer fits: it disagrees
+        return False
+    return _comparable(app, from_snapshot) == _comparable(app, replayed)
+
+
+def _comparable(app: AllianceApplication, aggregate: Any) -> Any:
+    """The aggregate's state as the transcoder writes it, read back as plain JSON."""
+    state = dict(vars(aggregate))
+    state.pop("_pending_events", None)
+    return type(aggregate).__qualname__, json.loads(app.mapper.transcoder.encode(state))
+
+
+def _delete_snapshots(app: AllianceApplication, aggregate_id: UUID, versions: list[int]) -> None:
+    assert app.snapshots is not None
+    recorder = app.snapshots.recorder
+    table = recorder.events_table_name
+    if getattr(recorder.datastore, "schema", None) is None:  # SQLite: ids are stored as hex text
+        statement: Any = f"DELETE FROM {table} WHERE originator_id = ? AND originator_version = ?"
+        key: Any = aggregate_id.hex
+    else:
+        from psycopg import sql
+
+        statement = sql.SQL("DELETE FROM {}.{} WHERE originator_id = %s AND originator_version = %s").format(
+            sql.Identifier(recorder.datastore.schema), sql.Identifier(table))
+        key = aggregate_id
+    with recorder.datastore.transaction(commit=True) as cursor:
+        for version in versions:
+            cursor.execute(statement, (key, version))

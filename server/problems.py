@@ -1,9 +1,12 @@
 """Every error as RFC 9457 problem+json, with a message a person understands."""
 
+import logging
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+
+from eventsourcing.persistence import PersistenceError
 
 from events.accounts import BadCredentials, EmailTaken
 from events.alliance import AllianceError, AlreadyExists, InvalidInput, NotAllowedNow, NotAParticipant, NotFound
@@ -13,7 +16,7 @@ STATUS = {NotFound: 404, NotAParticipant: 404, InvalidInput: 422, NotAllowedNow:
           EmailTaken: 409, BadCredentials: 401}
 TITLES = {400: "Bad request", 401: "Not signed in", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
           409: "Conflict", 413: "Too large", 422: "Invalid input", 429: "Too many requests",
-          500: "Server error", 503: "Unavailable"}
+          500: "Server error", 503: "Unavailable", 507: "Insufficient storage"}
 
 
 def problem(status: int, detail: str, **extra: Any) -> Response:
@@ -51,5 +54,24 @@ def http_error(_: Request, error: HTTPException) -> Response:
     return response
 
 
+def store_error(_: Request, error: PersistenceError) -> Response:
+    """The event store failed (a full disk, the database gone): a clear answer, no traceback.
+    A push may be retried as it is: mutations are applied exactly once."""
+    text = str(error).lower()
+    logging.getLogger("alliance").warning("event store error: %s: %s", type(error).__name__, error)
+    if "full" in text or "no space" in text:
+        return problem(507, "The server's disk is full: this change was not saved. Try again later.",
+                       code="storage_full")
+    return problem(503, f"The event store is not reachable ({type(error).__name__}): try again in a moment.",
+                   code="store_unavailable")
+
+
+def unexpected_error(_: Request, error: Exception) -> Response:
+    """Anything else: logged with its traceback, answered as a problem without one."""
+    logging.getLogger("alliance").error("unexpected error: %s: %s", type(error).__name__, error, exc_info=error)
+    return problem(500, "Something went wrong on the server: try again in a moment.", code="server_error")
+
+
 HANDLERS = {AllianceError: domain_error, OutOfOrder: out_of_order, DeviceNotYours: device_not_yours,
-            ValidationException: validation_error, HTTPException: http_error}
+            ValidationException: validation_error, HTTPException: http_error, PersistenceError: store_error,
+            Exception: unexpected_error}

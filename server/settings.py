@@ -70,6 +70,9 @@ class Settings:
                 POSTGRES_USER=unquote(url.username or "postgres"),
                 # the library insists on a password, even where trust auth needs none
                 POSTGRES_PASSWORD=unquote(url.password or "unused"),
+                # wait this long for a pooled connection (the library's default is 30 s, and it
+                # retries 10 times): with the database down, requests hung for minutes
+                POSTGRES_CONNECT_TIMEOUT=os.environ.get("POSTGRES_CONNECT_TIMEOUT", "1"),
             )
             schema = parse_qs(url.query).get("schema")
             if schema:

@@ -14,6 +14,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from events.accounts import Account
 from events.application import AllianceApplication
 from events.sync import MAX_MUTATIONS
+from server.metrics import LIVE_CLIENTS, count_push
 
 ClientId = Annotated[str, msgspec.Meta(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 HEARTBEAT_SECONDS = 20
@@ -96,6 +97,7 @@ class SyncController(Controller):
                    alliances: NamedDependency[AllianceApplication], channels: NamedDependency[ChannelsPlugin]) -> Pushed:
         mutations = [msgspec.structs.asdict(m) for m in data.mutations]
         result = await to_thread.run_sync(alliances.push, request.user.user_id, data.client_id, mutations)
+        count_push(result.results)
         poke(channels, result.changed)
         return msgspec.convert({"last_mutation_id": result.last_mutation_id, "results": result.results}, Pushed)
 
@@ -112,12 +114,14 @@ class SyncController(Controller):
 async def pokes(channels: ChannelsPlugin, channel: str) -> AsyncGenerator[ServerSentEventMessage, None]:
     """A 'ready' event, then a 'poke' per change and a comment now and then to keep proxies from closing."""
     async with channels.start_subscription([channel]) as subscriber:
-        yield ServerSentEventMessage(event="ready", data="{}")
-        iterator = subscriber.iter_events().__aiter__()
-        # Wait for the next message without cancelling it on a heartbeat: cancelling
-        # (as wait_for does) would close iter_events, and the stream would die then.
-        following = asyncio.ensure_future(iterator.__anext__())
+        LIVE_CLIENTS.inc()  # and dec in the finally below, however the stream ends
+        following = None
         try:
+            yield ServerSentEventMessage(event="ready", data="{}")
+            iterator = subscriber.iter_events().__aiter__()
+            # Wait for the next message without cancelling it on a heartbeat: cancelling
+            # (as wait_for does) would close iter_events, and the stream would die then.
+            following = asyncio.ensure_future(iterator.__anext__())
             while True:
                 done, _ = await asyncio.wait({following}, timeout=HEARTBEAT_SECONDS)
                 if not done:
@@ -130,4 +134,6 @@ async def pokes(channels: ChannelsPlugin, channel: str) -> AsyncGenerator[Server
                 following = asyncio.ensure_future(iterator.__anext__())
                 yield ServerSentEventMessage(event="poke", data=message.decode())
         finally:
-            following.cancel()
+            if following is not None:
+                following.cancel()
+            LIVE_CLIENTS.dec()

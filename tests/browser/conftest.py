@@ -86,7 +86,9 @@ def account(server):
 
 # ----- the browser and the phones -----
 
-@pytest.fixture(scope="session")
+# Per module: while Playwright's sync API runs, an asyncio loop runs in this thread, and
+# tests elsewhere that call asyncio.run() would fail; it stops after each browser module.
+@pytest.fixture(scope="module")
 def playwright_instance():
     from playwright.sync_api import expect, sync_playwright
 
@@ -95,7 +97,7 @@ def playwright_instance():
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance):
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=ARGS)
     yield browser

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from phones import expect
+from phones import expect, wait_until
 
 FIRST_LOAD_BUDGET = 100 * 1024
 MIN_TARGET = 44
@@ -215,7 +215,7 @@ def check_screen(p, screen: str, problems: list[str], page=None) -> None:
     problems += [f"{screen}: {t['what']} is {t['width']}x{t['height']} px" for t in small_targets(page)]
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
-        page.wait_for_function(f"matchMedia('(prefers-color-scheme: {scheme})').matches")
+        wait_until(page, f"matchMedia('(prefers-color-scheme: {scheme})').matches")
         problems += axe_problems(page, screen, scheme)
         p.shot(f"screen-{screen}-{scheme}", page)  # what a 360x740 phone shows first
         if scheme == "light":
