@@ -15,7 +15,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 

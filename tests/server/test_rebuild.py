@@ -1,7 +1,6 @@
 """`alliance rebuild`: every snapshot checked against a replay of the events,
 the ones that disagree replaced, and a fresh one at each latest version."""
 
-import json
 import re
 import sqlite3
 import uuid
