@@ -26,7 +26,7 @@ from events.application import AllianceApplication
 from server.alliances import AlliancesController, InvitationsController
 from server.auth import OPEN, AuthController, bearer_auth
 from server.exports import EXPORTS
-from server.metrics import http_metrics, metrics
+from server.metrics import metrics, record_request
 from server.problems import HANDLERS, problem
 from server.settings import Settings
 from server.pages import PAGES
@@ -72,7 +72,7 @@ def security_headers(app: ASGIApp) -> ASGIApp:
 
 
 def request_log(app: ASGIApp) -> ASGIApp:
-    """One JSON line per request: no headers, bodies or secrets in paths."""
+    """One JSON line per request (no headers, bodies or secrets in paths), and its metrics."""
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
@@ -89,9 +89,11 @@ def request_log(app: ASGIApp) -> ASGIApp:
             status["code"] = error.status_code
             raise
         finally:
+            seconds = time.perf_counter() - started
+            record_request(scope, status["code"], seconds)
             log.info(json.dumps({"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "method": scope["method"],
                                  "path": SECRET_IN_PATH.sub(r"\1…", scope["path"]), "status": status["code"],
-                                 "ms": round((time.perf_counter() - started) * 1000, 1)}))
+                                 "ms": round(seconds * 1000, 1)}))
     return middleware
 
 
@@ -119,7 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_shutdown=[close_store],
         dependencies={"alliances": Provide(the_store, sync_to_thread=False),
                       "settings": Provide(lambda: settings, sync_to_thread=False)},
-        middleware=[security_headers, request_log, http_metrics, bearer_auth,
+        middleware=[security_headers, request_log, bearer_auth,
                     RateLimitConfig(rate_limit=("minute", settings.auth_per_minute),
                                     check_throttle_handler=lambda request: request.url.path in AUTH_PATHS).middleware],
         plugins=[ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)],
@@ -135,6 +137,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
 
 def PsycoPgBackend(settings: Settings):  # noqa: N802 - reads as the backend it makes
-    from litestar.channels.backends.psycopg import PsycoPgChannelsBackend
+    from server.channels import ReconnectingPsycoPgChannelsBackend
 
-    return PsycoPgChannelsBackend(pg_dsn=settings.postgres_dsn)
+    return ReconnectingPsycoPgChannelsBackend(pg_dsn=settings.postgres_dsn)

@@ -11,14 +11,10 @@ never by the raw path: paths can hold alliance ids and invitation secrets.
 
 import logging
 import math
-import time
-from typing import Any
 
 from anyio import to_thread
 from litestar import Response, get
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException
-from litestar.types import ASGIApp, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
 from events.application import AllianceApplication
@@ -46,28 +42,11 @@ def count_push(results: list[dict]) -> None:
         PUSHED.labels(result["status"]).inc()
 
 
-def http_metrics(app: ASGIApp) -> ASGIApp:
-    """Count and time every request by method, route template and status."""
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        started, status = time.perf_counter(), {"code": 500}
-
-        async def sending(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-        try:
-            await app(scope, receive, sending)
-        except HTTPException as error:  # answered by the exception handlers further out
-            status["code"] = error.status_code
-            raise
-        finally:
-            labels = (scope["method"], scope.get("path_template") or "unmatched", str(status["code"]))
-            REQUESTS.labels(*labels).inc()
-            LATENCY.labels(*labels).observe(time.perf_counter() - started)
-    return middleware
+def record_request(scope: dict, status: int, seconds: float) -> None:
+    """Count and time a request by method, route template (never the raw path) and status."""
+    labels = (scope["method"], scope.get("path_template") or "unmatched", str(status))
+    REQUESTS.labels(*labels).inc()
+    LATENCY.labels(*labels).observe(seconds)
 
 
 def store_size(alliances: AllianceApplication, settings: Settings) -> float:
