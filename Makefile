@@ -27,6 +27,7 @@ test: $(STAMP) $(CHROMIUM)
 bench: $(STAMP)
 	$(BIN)/python -O tests/benchmarks/bench_domain.py
 	$(BIN)/python -O tests/benchmarks/bench_sync.py
+	$(BIN)/python -O tests/benchmarks/bench_scale.py
 
 clean:
 	rm -rf $(VENV) data
