@@ -19,6 +19,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import retry
 
 from events.accounts import Account
+from events.allies import Inventory, inventory_id
 from events.alliance import Alliance, AllianceError, InvalidInput, NotFound
 from events.devices import Device, device_id
 
@@ -50,7 +51,10 @@ MUTATIONS: dict[str, tuple[str, dict[str, str]]] = {
     "restore_version": ("restore_version", {}),
     "resolve_conflict": ("resolve_conflict", {}),
 }
-MUTATION_NAMES = ("create_alliance", *MUTATIONS)
+# The ally inventory's mutations change the person's own inventory; their alliance_id is not used.
+INVENTORY_MUTATIONS = {"add_goal": "add_goal", "add_ally": "add_ally", "update_ally": "update_ally",
+                       "remove_ally": "remove_ally", "check_in_with_ally": "check_in", "thank_ally": "thank"}
+MUTATION_NAMES = ("create_alliance", *MUTATIONS, *INVENTORY_MUTATIONS)
 # Events that end a transaction touching alliances (see the module docstring).
 TRANSACTION_ENDS = ("device.MutationsApplied", "invitation.LinkAccepted", "invitation.LinkCreated")
 
@@ -136,11 +140,11 @@ class Sync:
             return self._full_state(user_id, client_id)
         start, last_mutation_id, start_mark = position
         members = set(self.account(user_id).alliances)
-        mine = device_id(client_id)
+        mine, own_inventory, inventory_version = device_id(client_id), inventory_id(user_id), None
         events: list[dict] = []
         gone: set[str] = set()
         # (log position, its mark, events kept, last mutation id) where a transaction ended
-        cut = (start, start_mark, 0, last_mutation_id)
+        cut = (start, start_mark, 0, last_mutation_id, None)
         latest = None
         at, scanned, more, done = start, 0, False, False
         while not done:
@@ -149,13 +153,15 @@ class Sync:
                 at, origin, scanned, latest = notification.id, str(notification.originator_id), scanned + 1, notification
                 if origin in members:
                     events.append(_event_for_client(self.mapper.to_domain_event(notification)))
+                elif notification.originator_id == own_inventory:
+                    inventory_version = notification.originator_version
                 elif notification.originator_id == mine and notification.topic == "device.MutationsApplied":
                     last_mutation_id = _ledger_last(self.mapper.to_domain_event(notification))
                 elif notification.topic == "alliance.ParticipantLeft" and \
                         self.mapper.to_domain_event(notification).by == user_id:
                     gone.add(origin)
                 if notification.topic in TRANSACTION_ENDS:
-                    cut = (at, _mark(notification), len(events), last_mutation_id)
+                    cut = (at, _mark(notification), len(events), last_mutation_id, inventory_version)
                     if len(events) >= limit or scanned >= SCAN_BUDGET:
                         more = done = True
                         break
@@ -163,14 +169,16 @@ class Sync:
                 if len(page) < SCAN_CHUNK:  # the end of the log ends every transaction
                     done = True
                     if latest is not None:
-                        cut = (at, _mark(latest), len(events), last_mutation_id)
-        at, mark, kept, last_mutation_id = cut
+                        cut = (at, _mark(latest), len(events), last_mutation_id, inventory_version)
+        at, mark, kept, last_mutation_id, inventory_version = cut
         events = events[:kept]
         versions = {entry["alliance_id"]: entry["version"] for entry in events}  # the newest of each
         alliances = [self.alliance(aid, version=v).as_dict() for aid, v in versions.items()]
+        inventory = (self.repository.get(own_inventory, version=inventory_version).as_dict()
+                     if inventory_version else None)
         return {"cursor": _make_cursor(at, mark, last_mutation_id, client_id), "more": more, "reset": False,
                 "last_mutation_id": last_mutation_id, "alliances": alliances, "events": events,
-                "removed": sorted(gone - members)}
+                "removed": sorted(gone - members), "inventory": inventory}
 
     def _full_state(self, user_id: str, client_id: str) -> dict:
         """Every alliance of the user as it is now, and a cursor at the log
@@ -183,16 +191,24 @@ class Sync:
             except AggregateNotFoundError:
                 last_mutation_id = 0
             alliances = [self.alliance(aid).as_dict() for aid in account.alliances]
+            inventory = self._inventory_of(user_id)
             after = self.recorder.max_notification_id() or 0
-            watched = {UUID(a) for a in account.alliances} | {device_id(client_id), account.id}
+            watched = {UUID(a) for a in account.alliances} | {device_id(client_id), account.id, inventory_id(user_id)}
             if after == before or not any(n.originator_id in watched for n in self.recorder.select_notifications(
                     start=before, limit=after - before, inclusive_of_start=False)):
                 return {"cursor": _make_cursor(after, self._mark_at(after), last_mutation_id, client_id),
                         "more": False, "reset": True,
                         "last_mutation_id": last_mutation_id, "alliances": alliances, "events": [],
-                        "removed": []}
+                        "removed": [], "inventory": inventory.as_dict() if inventory else None}
         raise IntegrityError("The user's alliances kept changing while reading them; try again.")
 
+
+    def _inventory_of(self, user_id: str) -> Inventory | None:
+        """The person's own ally inventory, or None before their first ally."""
+        try:
+            return self.repository.get(inventory_id(user_id))
+        except AggregateNotFoundError:
+            return None
 
     def _mark_at(self, position: int) -> str:
         if position == 0:
@@ -213,8 +229,18 @@ class _Batch:
         return [self.loaded[key] for key in self.touched]
 
     def changed(self) -> dict[str, list[str]]:
-        return {key: list(a.participants) for key, a in self.loaded.items()
-                if key in self.touched and isinstance(a, Alliance)}
+        """What the push changed, and whom to poke: each alliance's participants; an inventory's owner."""
+        changed = {key: list(a.participants) for key, a in self.loaded.items()
+                   if key in self.touched and isinstance(a, Alliance)}
+        if "inventory" in self.touched:
+            changed[str(self.loaded["inventory"].id)] = [self.user_id]
+        return changed
+
+    def inventory(self) -> Inventory:
+        """The pushing person's own ally inventory, started on first use: nobody else's, ever."""
+        if "inventory" not in self.loaded:
+            self.loaded["inventory"] = self.app._inventory_of(self.user_id) or Inventory.start(self.user_id)
+        return self.loaded["inventory"]
 
     def account(self) -> Account:
         if self.user_id not in self.loaded:
@@ -250,6 +276,10 @@ class _Batch:
             raise InvalidInput("The arguments of a mutation are an object.")
         if name == "create_alliance":
             return self._create(alliance_id, args)
+        if name in INVENTORY_MUTATIONS:
+            getattr(self.inventory(), INVENTORY_MUTATIONS[name])(**args)
+            self.touched.add("inventory")
+            return {"status": "applied", "error": None}
         if name not in MUTATIONS:
             raise InvalidInput(f"There is no mutation called {name!r}; this client may need an update.")
         command, renames = MUTATIONS[name]

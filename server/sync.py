@@ -74,6 +74,7 @@ class Pulled(msgspec.Struct):
     alliances: list[dict[str, Any]]
     events: list[Event]
     removed: list[str]
+    inventory: dict[str, Any] | None  # your own ally inventory, when it changed (or on a reset); only ever yours
 
 
 def user_channel(user_id: str) -> str:

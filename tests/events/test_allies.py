@@ -88,3 +88,42 @@ def test_an_inventory_is_stored_and_read_back(app):
     app.save(inventory)
     stored = app.repository.get(inventory.id)
     assert stored.as_dict() == inventory.as_dict()
+
+
+# ----- synced like alliances, seen by nobody else -----
+
+def test_the_inventory_syncs_to_its_owner_only(app):
+    """Sam builds an inventory from a phone; Sam's laptop pulls it; Mallory never sees a trace."""
+    sam, _ = app.sign_up(email=f"sam-{uuid4().hex[:6]}@example.org", password="correct horse", display_name="Sam")
+    mallory, _ = app.sign_up(email=f"mal-{uuid4().hex[:6]}@example.org", password="correct horse",
+                             display_name="Mallory")
+    mallory_device = f"mal-{uuid4().hex[:8]}"
+    mallory_cursor = app.pull(mallory, mallory_device, None)["cursor"]
+    goal, kim = str(uuid4()), str(uuid4())
+    phone = f"sam-phone-{uuid4().hex[:8]}"
+    result = app.push(sam, phone, [
+        {"id": 1, "alliance_id": "", "name": "add_goal", "args": {"goal_id": goal, "text": "Open a studio"}},
+        {"id": 2, "alliance_id": "", "name": "add_ally",
+         "args": {"ally_id": kim, "name": "Kim Secret", "kinds": ["candid"], "supports": [goal]}},
+        {"id": 3, "alliance_id": "", "name": "thank_ally", "args": {"ally_id": kim, "on": "2027-02-20"}},
+        {"id": 4, "alliance_id": "", "name": "add_ally", "args": {"ally_id": "nope", "name": "X"}}])
+    assert [r["status"] for r in result.results] == ["applied", "applied", "applied", "rejected"]
+    assert result.changed == {str(inventory_id(sam)): [sam]}  # only Sam's devices are poked
+
+    laptop = app.pull(sam, f"sam-laptop-{uuid4().hex[:8]}", None)
+    assert laptop["inventory"]["allies"][kim]["name"] == "Kim Secret"
+    assert app.pull(sam, phone, app.pull(sam, phone, None)["cursor"])["inventory"] is None  # nothing new
+
+    # Mallory: her pulls, her own inventory mutations, and Sam's inventory id as an alliance.
+    for pulled in (app.pull(mallory, f"mal-other-{uuid4().hex[:8]}", None),
+                   app.pull(mallory, mallory_device, mallory_cursor)):
+        assert pulled["inventory"] is None and "Kim Secret" not in str(pulled)
+    mine = app.push(mallory, f"mal-phone-{uuid4().hex[:8]}", [
+        {"id": 1, "alliance_id": str(inventory_id(sam)), "name": "remove_ally", "args": {"ally_id": kim}},
+        {"id": 2, "alliance_id": str(inventory_id(sam)), "name": "answer_question",
+         "args": {"question_id": "x", "text": "y", "base_revision": 0}}])
+    assert mine.results[0]["error"]["detail"] == "There is no such ally in your inventory."
+    assert mine.results[1]["error"]["detail"] == "There is no such alliance, or you are not one of its participants."
+    assert kim in app.repository.get(inventory_id(sam)).as_dict()["allies"]
+    with pytest.raises(NotFound):
+        app.alliance(inventory_id(sam))

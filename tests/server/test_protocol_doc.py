@@ -12,8 +12,9 @@ from litestar.testing import TestClient
 
 from events import alliance as domain
 from events.alliance import Alliance
+from events.allies import Inventory
 from events.application import AllianceApplication
-from events.sync import MUTATION_NAMES, MUTATIONS
+from events.sync import INVENTORY_MUTATIONS, MUTATION_NAMES, MUTATIONS
 from server.app import create_app
 from server.settings import Settings
 
@@ -63,6 +64,8 @@ def test_every_mutation_is_in_the_mutation_table_with_its_arguments():
     for name in MUTATION_NAMES:
         if name == "create_alliance":
             command, renames = Alliance.design, {}
+        elif name in INVENTORY_MUTATIONS:
+            command, renames = getattr(Inventory, INVENTORY_MUTATIONS[name]), {}
         else:
             command, renames = getattr(Alliance, MUTATIONS[name][0]), MUTATIONS[name][1]
         outside = {inside: protocol for protocol, inside in renames.items()}
