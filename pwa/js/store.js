@@ -72,7 +72,7 @@ export function recordRejections(results, sent) {
   });
 }
 
-// A pull's answer, all at once: alliances replaced by the server's state,
+// A pull's answer, all at once: alliances (and the ally inventory) replaced by the server's state,
 // acknowledged mutations dropped from the outbox, the cursor moved on.
 export function applyPull(answer) {
   return transaction(["meta", "alliances", "outbox"], "readwrite", ({ meta, alliances, outbox }) => {
@@ -80,6 +80,9 @@ export function applyPull(answer) {
     for (const state of answer.alliances) alliances.put(state);
     for (const id of answer.removed || []) alliances.delete(id);
     outbox.delete(IDBKeyRange.upperBound(answer.last_mutation_id));
+    // The person's own ally inventory comes whole, only when it changed (or on a reset).
+    if (answer.inventory) meta.put(answer.inventory, "inventory");
+    else if (answer.reset) meta.delete("inventory");
     meta.put(answer.cursor, "cursor");
     meta.put(answer.last_mutation_id, "last_mutation_id");
     meta.put(new Date().toISOString(), "last_synced");

@@ -11,4 +11,5 @@ export const routes = {
   a: lazy("./alliance.js"),
   devices: lazy("./devices.js"),
   join: lazy("./join.js"),
+  allies: lazy("./allies.js"),
 };

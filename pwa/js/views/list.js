@@ -31,5 +31,6 @@ export default async function list({ main }) {
     cards.length ? h("ul", { class: "cards" }, cards)
       : h("p", {}, "No alliances yet. Design one with the people you work or live with."),
     h("p", {}, h("a", { href: "#/new", class: "button primary" }, "Design an alliance")),
-    h("nav", { class: "footer-links" }, h("a", { href: "#/devices" }, "Devices and sign out")));
+    h("nav", { class: "footer-links" }, h("a", { href: "#/allies" }, "Allies"), " ",
+      h("a", { href: "#/devices" }, "Devices and sign out")));
 }
