@@ -89,7 +89,9 @@ export default async function allies({ main }) {
         `${m.name === "remove_ally" ? "Taken off the map" : "Changed"} (not yet synced)`)),
       h("div", { class: "row" },
         h("button", { type: "button", onclick: () => act("check_in_with_ally", { ally_id: id, on: today, note: "" }) }, "Checked in today"),
-        h("button", { type: "button", onclick: () => act("thank_ally", { ally_id: id, on: today, note: "" }) }, "Thanks")));
+        h("button", { type: "button", onclick: () => act("thank_ally", { ally_id: id, on: today, note: "" }) }, "Thanks"),
+        !unsynced && ally.stance !== "anti_ally"
+          && h("a", { class: "button", href: `#/new?ally=${id}` }, "Design an alliance together")));
   };
 
   // The map: every ally (synced or not) under each kind of support they give; anti-allies apart.

@@ -105,10 +105,10 @@ export function rhythmPart(item, act, readOnly) {
         h("button", { type: "submit" }, "Save rhythm"))));
 }
 
-async function invite(id, say) {
+export async function invite(id, say, name = "") {
   const session = await store.getMeta("session");
   try {
-    const link = await call("POST", `/api/v1/alliances/${id}/invitations`, { token: session.token, body: {} });
+    const link = await call("POST", `/api/v1/alliances/${id}/invitations`, { token: session.token, body: { name } });
     if (navigator.share) await navigator.share({ title: "Join our alliance", url: link.url }).catch(() => {});
     else await navigator.clipboard?.writeText(link.url).catch(() => {});
     say(`Invitation link (works once, for 7 days): ${link.url}`);

@@ -111,3 +111,25 @@ def test_the_allies_screen_has_no_serious_accessibility_problem_in_light_or_dark
         p.shot(f"screen-allies-{scheme}")
         p.shot(f"screen-allies-{scheme}-full", full_page=True)
     assert problems == [], "\n".join(problems)
+
+
+def test_an_ally_is_invited_to_design_an_alliance_in_one_step(phone, account):
+    """Sam has Kim in the inventory; one tap designs an alliance with Kim, who supports it and is invited."""
+    sam = account("Sam")
+    kim = str(uuid.uuid4())
+    sam.push([{"alliance_id": "", "name": "add_ally", "args": {"ally_id": kim, "name": "Kim", "kinds": ["bold"]}}])
+    p = phone("sam")
+    p.sign_in(sam)
+    p.wait_synced()
+    page = p.page
+    page.get_by_role("link", name="Allies", exact=True).click()
+    ally_card(page, "Kim").get_by_role("link", name="Design an alliance together").click()
+    expect(page.get_by_label("What is this alliance about?")).to_have_value("With Kim")
+    page.get_by_role("button", name="Start designing").click()
+    expect(p.page.locator("#notice")).to_contain_text("/invite/", timeout=15_000)
+
+    alliance_id = page.evaluate("location.hash").split("?")[0].split("/")[2]
+    state = sam.alliance(alliance_id)
+    assert [i["name"] for i in state["invitations"].values()] == ["Kim"]
+    pulled = sam.post("/api/v1/sync/pull", {"client_id": f"check-{uuid.uuid4().hex[:8]}"})
+    assert pulled["inventory"]["allies"][kim]["supports"] == [alliance_id]
