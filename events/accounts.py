@@ -58,6 +58,7 @@ class Account(Aggregate):
         self.password_hash = password_hash
         self.sessions: dict[str, dict] = {}  # token hash -> {device_name, started}
         self.alliances: list[str] = []
+        self.inventory: str | None = None  # the id of the person's private ally inventory
 
     @classmethod
     def sign_up(cls, *, email: str, password: str, display_name: str) -> "Account":
@@ -111,6 +112,10 @@ class Account(Aggregate):
     def alliance_joined(self, alliance_id: str) -> None:
         if alliance_id not in self.alliances:
             self.alliances.append(alliance_id)
+
+    @event("InventoryOpened", topic="account.InventoryOpened")
+    def inventory_opened(self, inventory_id: str) -> None:
+        self.inventory = inventory_id
 
     @event("AllianceLeft", topic="account.AllianceLeft")
     def alliance_left(self, alliance_id: str) -> None:

@@ -1,6 +1,7 @@
 """The ally inventory: one person's private map of who is in their corner.
 
-One inventory per person, seen by nobody else. Allies support goals (of the
+One inventory per person, seen by nobody else (its id is random and known
+only to the owner's account). Allies support goals (of the
 person's own naming) or alliances; each gives a kind of support, for a reason,
 actively or passively, and stands as an ally, neutral or an anti-ally. Check-ins
 and thanks are logged; the audit tells, in words, what is missing.
@@ -13,7 +14,6 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from events.accounts import NAMESPACE
 from events.alliance import InvalidInput, NotFound, _day, _id, _text
 
 # The four packs, in our words: the how, bold outside thinking, care for people, candid counsel.
@@ -26,10 +26,6 @@ KINDS = {
 REASONS = ("cares_about_you", "likes_seeing_you_do_well", "gains_standing", "reciprocity", "paying_forward", "paid")
 STANCES = ("ally", "neutral", "anti_ally")
 UNTHANKED_DAYS = 60  # an ally not thanked for this long is worth a word of gratitude
-
-
-def inventory_id(user_id: str) -> uuid.UUID:
-    return uuid.uuid5(NAMESPACE, f"inventory:{user_id}")
 
 
 def _choice(value: Any, choices, what: str) -> str:
@@ -52,7 +48,8 @@ class Inventory(Aggregate):
 
     @classmethod
     def start(cls, owner: str) -> "Inventory":
-        return cls(id=inventory_id(owner), owner=owner)
+        # A random id, kept on the owner's account: nobody can work it out from the owner's id.
+        return cls(id=uuid.uuid4(), owner=owner)
 
     # ----- goals -----
 

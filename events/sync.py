@@ -19,7 +19,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import retry
 
 from events.accounts import Account
-from events.allies import Inventory, inventory_id
+from events.allies import Inventory
 from events.alliance import Alliance, AllianceError, InvalidInput, NotFound
 from events.devices import Device, device_id
 
@@ -139,8 +139,9 @@ class Sync:
         if position is None or self._mark_at(position[0]) != position[2]:
             return self._full_state(user_id, client_id)
         start, last_mutation_id, start_mark = position
-        members = set(self.account(user_id).alliances)
-        mine, own_inventory, inventory_version = device_id(client_id), inventory_id(user_id), None
+        account = self.account(user_id)
+        members = set(account.alliances)
+        mine, own_inventory, inventory_version = device_id(client_id), account.inventory, None
         events: list[dict] = []
         gone: set[str] = set()
         # (log position, its mark, events kept, last mutation id) where a transaction ended
@@ -153,7 +154,7 @@ class Sync:
                 at, origin, scanned, latest = notification.id, str(notification.originator_id), scanned + 1, notification
                 if origin in members:
                     events.append(_event_for_client(self.mapper.to_domain_event(notification)))
-                elif notification.originator_id == own_inventory:
+                elif own_inventory and origin == own_inventory:
                     inventory_version = notification.originator_version
                 elif notification.originator_id == mine and notification.topic == "device.MutationsApplied":
                     last_mutation_id = _ledger_last(self.mapper.to_domain_event(notification))
@@ -174,7 +175,7 @@ class Sync:
         events = events[:kept]
         versions = {entry["alliance_id"]: entry["version"] for entry in events}  # the newest of each
         alliances = [self.alliance(aid, version=v).as_dict() for aid, v in versions.items()]
-        inventory = (self.repository.get(own_inventory, version=inventory_version).as_dict()
+        inventory = (self.repository.get(UUID(own_inventory), version=inventory_version).as_dict()
                      if inventory_version else None)
         return {"cursor": _make_cursor(at, mark, last_mutation_id, client_id), "more": more, "reset": False,
                 "last_mutation_id": last_mutation_id, "alliances": alliances, "events": events,
@@ -193,7 +194,9 @@ class Sync:
             alliances = [self.alliance(aid).as_dict() for aid in account.alliances]
             inventory = self._inventory_of(user_id)
             after = self.recorder.max_notification_id() or 0
-            watched = {UUID(a) for a in account.alliances} | {device_id(client_id), account.id, inventory_id(user_id)}
+            watched = {UUID(a) for a in account.alliances} | {device_id(client_id), account.id}
+            if account.inventory:
+                watched.add(UUID(account.inventory))
             if after == before or not any(n.originator_id in watched for n in self.recorder.select_notifications(
                     start=before, limit=after - before, inclusive_of_start=False)):
                 return {"cursor": _make_cursor(after, self._mark_at(after), last_mutation_id, client_id),
@@ -205,10 +208,8 @@ class Sync:
 
     def _inventory_of(self, user_id: str) -> Inventory | None:
         """The person's own ally inventory, or None before their first ally."""
-        try:
-            return self.repository.get(inventory_id(user_id))
-        except AggregateNotFoundError:
-            return None
+        inventory = self.account(user_id).inventory
+        return self.repository.get(UUID(inventory)) if inventory else None
 
     def _mark_at(self, position: int) -> str:
         if position == 0:
@@ -239,7 +240,12 @@ class _Batch:
     def inventory(self) -> Inventory:
         """The pushing person's own ally inventory, started on first use: nobody else's, ever."""
         if "inventory" not in self.loaded:
-            self.loaded["inventory"] = self.app._inventory_of(self.user_id) or Inventory.start(self.user_id)
+            inventory = self.app._inventory_of(self.user_id)
+            if inventory is None:
+                inventory = Inventory.start(self.user_id)
+                self.account().inventory_opened(str(inventory.id))
+                self.touched.add(self.user_id)
+            self.loaded["inventory"] = inventory
         return self.loaded["inventory"]
 
     def account(self) -> Account:
