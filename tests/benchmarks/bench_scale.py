@@ -40,6 +40,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_sync import (
     BIN,
+    stop,
     PASSWORD,
     QUESTIONS,
     Device,
@@ -107,18 +108,6 @@ class Writer:
 
 def log_end(app: AllianceApplication) -> int:
     return app.recorder.max_notification_id() or 0
-
-
-def stop(procs: list[subprocess.Popen]) -> None:
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    procs.clear()
 
 
 def serve(name: str, env: dict, tmp: Path, procs: list) -> str:
@@ -189,15 +178,20 @@ def pull_latencies(base: str, device: Device, repeats: int) -> tuple[list[float]
     return empty, one, catch_up
 
 
+def grow(app: AllianceApplication, prefix: str, target: int) -> None:
+    """Ten other people, ten alliances each, filled until the log holds about `target` entries."""
+    others = [Writer(app, f"{prefix}{i}") for i in range(10)]
+    for other in others:
+        other.create(10)
+    share = (target - log_end(app)) // len(others)
+    for other in others:
+        other.fill(share)
+
+
 def growth(tmp: Path, env: dict, procs: list, small: int, large: int, repeats: int) -> None:
     data = tmp / "grow"
     app = fresh_app(data)
-    others = [Writer(app, f"other{i}") for i in range(10)]
-    for other in others:
-        other.create(10)
-    share = (small - log_end(app)) // len(others)
-    for other in others:
-        other.fill(share)
+    grow(app, "other", small)
     me = Writer(app, "me")
     me.create(1)
     me.push(me.work(me.alliances[0], 20))
@@ -216,12 +210,7 @@ def growth(tmp: Path, env: dict, procs: list, small: int, large: int, repeats: i
 
     app = fresh_app(data)
     started = time.perf_counter()
-    others = [Writer(app, f"more{i}") for i in range(10)]
-    for other in others:
-        other.create(10)
-    share = (large - log_end(app)) // len(others)
-    for other in others:
-        other.fill(share)
+    grow(app, "more", large)
     built, end_large = time.perf_counter() - started, log_end(app)
     app.close()
     print(f"  grown in-process from {end_small:,} to {end_large:,} log entries in {built:.1f} s "

@@ -79,6 +79,19 @@ def start_server(name: str, command: list[str], env: dict, tmp: Path, probe: str
     raise RuntimeError(f"{name} did not start:\n{log.read_text()[-2000:]}")
 
 
+def stop(procs: list[subprocess.Popen]) -> None:
+    """Terminate every server started, killing any that will not stop."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    procs.clear()
+
+
 def checked(response: httpx.Response) -> dict:
     """The JSON body of a successful response whose mutations (if any) were all applied."""
     body = response.json() if response.is_success else {}
@@ -280,13 +293,7 @@ def main() -> None:
             table("measure", "samples", ("push sent -> a listener's pull returned it", len(latencies), latencies),
                   ("  the push itself (round trip)", len(push_rtt), push_rtt))
         finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            stop(procs)
 
     asserts = "-O, asserts off" if sys.flags.optimize else "asserts ON: use -O"
     versions = ", ".join(f"{n} {package_version(n)}" for n in ("litestar", "uvicorn", "httpx", "eventsourcing"))
