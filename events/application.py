@@ -17,6 +17,7 @@ from events.accounts import Account
 from events.alliance import COMMANDS, Alliance, AlreadyExists, InvalidInput, NotFound
 from events.audit import ChainReport, verify_chain
 from events.devices import Device
+from events.repository import CopyOnWriteRepository
 from events.signin import SignIn
 from events.sync import NO_SUCH_ALLIANCE, Sync
 
@@ -32,6 +33,10 @@ class AllianceApplication(SignIn, Sync, Application):
     # Recently used alliances stay in memory; each read still fetches any newer
     # events from the store (fast-forward), so several processes stay correct.
     env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
+
+    def construct_repository(self) -> CopyOnWriteRepository:
+        return CopyOnWriteRepository(event_store=self.events, snapshot_store=self.snapshots,
+                                     cache_maxsize=int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or 0) or None)
 
     # ----- commands -----
 

@@ -1,0 +1,51 @@
+"""A repository whose cached aggregates are never changed in place.
+
+The library's cache fast-forwards a cached aggregate in place (under a lock)
+but deep-copies it for the caller outside that lock, so one thread could copy
+an aggregate while another folded new events into it: "dictionary changed
+size during iteration", or worse, a silently half-folded copy that a command
+then saved and snapshotted. Here a cached aggregate is frozen by convention:
+newer events are folded into a copy, and that copy replaces it in the cache.
+"""
+
+from copy import deepcopy
+from threading import Lock
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError, Repository, project_aggregate
+
+
+class CopyOnWriteRepository(Repository):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._newest = Lock()  # guards "replace only with a newer version"
+
+    def get(self, aggregate_id: Any, *, version: int | None = None, projector_func=project_aggregate,
+            fastforward_skipping: bool = False, deepcopy_from_cache: bool = True) -> Any:
+        """The aggregate now (a copy the caller may change), or as of `version`."""
+        if version is not None or self.cache is None:
+            return super().get(aggregate_id, version=version, projector_func=projector_func)
+        try:
+            cached = self.cache.get(aggregate_id)
+        except KeyError:
+            cached = None
+        if cached is None:
+            aggregate = self._reconstruct_aggregate(aggregate_id, None, projector_func)
+        else:
+            newer = list(self.event_store.get(originator_id=aggregate_id, gt=cached.version))
+            if not newer:
+                return deepcopy(cached) if deepcopy_from_cache else cached
+            aggregate = projector_func(deepcopy(cached), newer)
+            if aggregate is None:
+                raise AggregateNotFoundError(aggregate_id)
+        self._keep(aggregate_id, aggregate)
+        return deepcopy(aggregate) if deepcopy_from_cache else aggregate
+
+    def _keep(self, aggregate_id: Any, aggregate: Any) -> None:
+        with self._newest:
+            try:
+                cached = self.cache.get(aggregate_id)
+            except KeyError:
+                cached = None
+            if cached is None or cached.version < aggregate.version:
+                self.cache.put(aggregate_id, aggregate)
