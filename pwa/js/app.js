@@ -17,9 +17,12 @@ function drawStatus(s) {
   const network = s.online ? "Online" : "Offline";
   const waiting = s.pending === 1 ? "1 change waiting" : `${s.pending} changes waiting`;
   const synced = s.lastSynced ? `synced ${when(s.lastSynced)}` : "not synced yet";
+  // Sync facts only when someone is signed in: otherwise there is nothing to sync.
+  const facts = s.signedIn ? [h("span", {}, waiting), " · ", h("span", {}, synced)]
+    : h("span", {}, "nobody is signed in on this phone");
   show(statusLine,
     h("span", { class: s.online ? "dot online" : "dot offline", "aria-hidden": "true" }),
-    h("span", {}, network), " · ", h("span", { class: "waiting" }, waiting), " · ", h("span", {}, synced));
+    h("span", {}, network), " · ", facts);
   if (s.error === "signed-out" && !location.hash.startsWith("#/signin")) location.hash = "#/signin";
 }
 

@@ -11,7 +11,7 @@ const QUIET = 30_000;
 const MOST_QUIET = 5 * 60_000;
 const channel = new BroadcastChannel("alliance");
 const listeners = new Set();
-export const status = { online: navigator.onLine, syncing: false, pending: 0, lastSynced: null, error: "", data: "" };
+export const status = { online: navigator.onLine, signedIn: false, syncing: false, pending: 0, lastSynced: null, error: "", data: "" };
 let timer = null;
 let wait = QUIET;
 let again = false;
@@ -22,7 +22,9 @@ export function onChange(listener) {
 }
 
 async function changed({ broadcast = true } = {}) {
-  const [outbox, rejected, cursor] = await Promise.all([store.outbox(), store.rejected(), store.getMeta("cursor")]);
+  const [outbox, rejected, cursor, session] = await Promise.all([store.outbox(), store.rejected(),
+    store.getMeta("cursor"), store.getMeta("session")]);
+  status.signedIn = Boolean(session);
   const acknowledged = (await store.getMeta("last_mutation_id")) || 0;
   status.pending = outbox.filter((m) => m.id > acknowledged).length;
   status.lastSynced = await store.getMeta("last_synced");
@@ -50,8 +52,8 @@ async function run() {
   if (status.syncing) { again = true; return; }
   status.syncing = true;
   try {
-    await navigator.locks.request("alliance-sync", syncOnce);
-    status.online = true;
+    // Reaching the server shows we are online; with nobody signed in it is not asked, so the browser says.
+    status.online = (await navigator.locks.request("alliance-sync", syncOnce)) || navigator.onLine;
     status.error = "";
     wait = QUIET;
   } catch (error) {
@@ -72,10 +74,11 @@ async function run() {
 
 async function syncOnce() {
   const session = await store.getMeta("session");
-  if (!session) return;
+  if (!session) return false;
   const clientId = await store.getMeta("client_id");
   await push(session.token, clientId);
   await pull(session.token, clientId);
+  return true;
 }
 
 async function push(token, clientId) {

@@ -3,6 +3,7 @@
 import { call } from "../api.js";
 import { h, show } from "../dom.js";
 import * as store from "../store.js";
+import * as sync from "../sync.js";
 
 export default async function devices({ main, session, say }) {
   let list = [];
@@ -24,6 +25,7 @@ export default async function devices({ main, session, say }) {
     try { await call("POST", "/api/v1/auth/logout", { token: session.token }); } catch { /* signed out here anyway */ }
     await store.forget();
     localStorage.removeItem("alliance.store-created");
+    sync.soon(0); // the status line hears that nobody is signed in now
     location.hash = "#/signin";
   }
   show(main,
