@@ -97,12 +97,14 @@ class Account(Aggregate):
         hashed = token_hash(secret)
         return hashed if hashed in self.sessions else None
 
-    def end_session(self, session_id: str) -> None:
-        """Sign a device out; `session_id` is the token's hash (or its first 16 characters)."""
+    def end_session(self, session_id: str) -> str:
+        """Sign a device out; `session_id` is the token's hash (or its first 16 characters).
+        Returns the whole hash."""
         matches = [h for h in self.sessions if h == session_id or h[:16] == session_id]
         if not matches:
             raise NotFound("There is no such signed-in device.")
         self._session_ended(token_hash=matches[0])
+        return matches[0]
 
     @event("SessionEnded", topic="account.SessionEnded")
     def _session_ended(self, token_hash: str) -> None:

@@ -16,6 +16,7 @@ from eventsourcing.utils import get_topic
 
 from events.audit import GENESIS, event_hash
 from events.templates import UnknownTemplate, get_template
+from events.text import quote
 
 STANCES = ("support", "live_with", "object")
 RHYTHM_UNITS = ("days", "weeks")
@@ -67,7 +68,7 @@ def _day(value: Any, what: str) -> str | None:
     try:
         return date.fromisoformat(value).isoformat()
     except (TypeError, ValueError):
-        raise InvalidInput(f"The {what} must be a date like 2026-03-10, not {value!r}.") from None
+        raise InvalidInput(f"The {what} must be a date like 2026-03-10, not {quote(value)}.") from None
 
 
 def _id(value: Any, what: str) -> str:
@@ -75,7 +76,17 @@ def _id(value: Any, what: str) -> str:
     try:
         return str(UUID(str(value)))
     except ValueError:
-        raise InvalidInput(f"The {what} must be a UUID, not {value!r}.") from None
+        raise InvalidInput(f"The {what} must be a UUID, not {quote(value)}.") from None
+
+
+def new_aggregate_id(value: Any, what: str) -> UUID:
+    """The id a client made for a new alliance. The server derives its own ids (accounts,
+    devices, links, inventories) as version-5 UUIDs, so a client's id may be any UUID but
+    those: the two can never meet."""
+    made = UUID(_id(value, what))
+    if made.version == 5:
+        raise InvalidInput(f"The {what} must be a random UUID (version 4 or 7), not a version-5 one.")
+    return made
 
 
 class Alliance(Aggregate):
@@ -133,7 +144,7 @@ class Alliance(Aggregate):
             raise InvalidInput(str(error)) from None
         questions = [{"id": q.key, "section": s.key, "text": q.text} for s, q in chosen.questions()]
         return cls(
-            id=UUID(_id(alliance_id, "alliance id")), by=by, device=device,
+            id=new_aggregate_id(alliance_id, "alliance id"), by=by, device=device,
             title=_text(title, "title"), template=chosen.name,
             template_version=chosen.version,
             facilitator_name=_text(facilitator_name, "facilitator's name"),
@@ -650,15 +661,25 @@ class Alliance(Aggregate):
         return dict(self.content(), participants=copy.deepcopy(self.participants),
                     consents=copy.deepcopy(self.consents))
 
-    def restore_version(self, *, by: str, device: str, version: int, content: dict) -> None:
+    def restore_version(self, *, by: str, device: str, version: int, content: dict,
+                        base_version: int, base_content: dict) -> None:
         """Bring back the content of an earlier version (read by the caller from
-        history) as one new event; nothing in between is erased."""
+        history) as one new event; nothing in between is erased. `base_version` is
+        the version the person was looking at (its content read by the caller too):
+        whatever someone changed since then stays, with the restored value beside it
+        as a conflict, exactly as a stale edit would."""
         self._check_can_act(by)
         if not isinstance(version, int) or not 1 <= version < self.version:
             raise InvalidInput(f"Restore a version between 1 and {self.version - 1}.")
-        if not isinstance(content, dict) or set(content) != set(self.content()):
+        if not isinstance(base_version, int) or isinstance(base_version, bool) \
+                or not 1 <= base_version <= self.version:
+            raise InvalidInput(f"Say which version you were looking at (base_version, 1 to {self.version}), "
+                               "so that changes made since then are kept.")
+        now = self.content()
+        if not isinstance(content, dict) or set(content) != set(now) or set(base_content) != set(now):
             raise InvalidInput("Give the content of the version to restore (as content() returns it).")
-        if content == self.content():
+        content = _keep_changed_since(content, base_content, now, by)
+        if content == now:
             raise NotAllowedNow(f"The alliance already says what version {version} said.")
         self._restored(by=by, device=device, version=version, content=content)
 
@@ -738,6 +759,36 @@ def _check_base(base_revision: Any, current: int) -> None:
     if not isinstance(base_revision, int) or isinstance(base_revision, bool) \
             or not 0 <= base_revision <= current:
         raise InvalidInput(f"The base revision must be a whole number from 0 to {current}.")
+
+
+def _keep_changed_since(restored: dict, base: dict, now: dict, by: str) -> dict:
+    """The content a restore records: the restored one, except for what changed between
+    `base` and `now` (someone else's edit the restorer never saw). That stays as it is now;
+    for answers and commitment fields the restored value is kept beside it as a conflict."""
+    merged = copy.deepcopy(restored)
+    for key in ("title", "rhythm"):
+        if base[key] != now[key]:
+            merged[key] = copy.deepcopy(now[key])
+    for key in ("questions", "own_answers"):
+        for thing in set(base[key]) | set(now[key]):
+            if base[key].get(thing) != now[key].get(thing) and thing in now[key]:
+                merged[key][thing] = copy.deepcopy(now[key][thing])
+    for qid in set(base["answers"]) | set(now["answers"]):
+        current, old = now["answers"].get(qid), restored["answers"].get(qid)
+        if base["answers"].get(qid) == current or current is None:
+            continue
+        kept = merged["answers"][qid] = copy.deepcopy(current)
+        if old and old["text"] != current["text"] and all(c["text"] != old["text"] for c in kept["conflict"]):
+            kept["conflict"].append({"text": old["text"], "by": by})
+    for cid in set(base["commitments"]) | set(now["commitments"]):
+        current, old = now["commitments"].get(cid), restored["commitments"].get(cid)
+        if base["commitments"].get(cid) == current or current is None:
+            continue
+        kept = merged["commitments"][cid] = copy.deepcopy(current)
+        for field in COMMITMENT_FIELDS if old else ():
+            if old[field] != current[field] and old[field] not in kept["conflict"].get(field, []):
+                kept["conflict"].setdefault(field, []).append(old[field])
+    return merged
 
 
 def _chain_hash(previous: str, event_class: type, originator_id: Any, version: int, fields: dict) -> str:

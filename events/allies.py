@@ -8,12 +8,14 @@ and thanks are logged; the audit tells, in words, what is missing.
 """
 
 import copy
+import secrets
 import uuid
 from datetime import date, timedelta
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
+from events.accounts import NAMESPACE
 from events.alliance import InvalidInput, NotFound, _day, _id, _text
 
 # The four packs, in our words: the how, bold outside thinking, care for people, candid counsel.
@@ -49,7 +51,8 @@ class Inventory(Aggregate):
     @classmethod
     def start(cls, owner: str) -> "Inventory":
         # A random id, kept on the owner's account: nobody can work it out from the owner's id.
-        return cls(id=uuid.uuid4(), owner=owner)
+        # Version 5 like every id the server makes, so no client-made alliance id can take it.
+        return cls(id=uuid.uuid5(NAMESPACE, f"inventory:{secrets.token_hex(16)}"), owner=owner)
 
     # ----- goals -----
 

@@ -74,17 +74,21 @@ class AllianceApplication(SignIn, Sync, Application):
     def run_command(self, alliance: Alliance, command: str, *, by: str, device: str, args: dict) -> None:
         """Apply one command to a loaded alliance (not saved): the caller saves,
         so a batch of commands can be saved together."""
-        if command == "restore_version":
+        if command == "restore_version":  # the command needs the content of both versions
             args = dict(args)
-            version = args.get("version")
-            if isinstance(version, int) and 1 <= version < alliance.version:
-                args["content"] = self.alliance(alliance.id, version=version).content()
-            else:
-                args["content"] = {}
+            args["content"] = self._content_at(alliance, args.get("version"), below=alliance.version)
+            args["base_content"] = self._content_at(alliance, args.get("base_version"), below=alliance.version + 1)
         try:
             getattr(alliance, command)(by=by, device=device, **args)
         except TypeError as error:  # wrong or missing arguments for this command
             raise InvalidInput(f"Wrong arguments for {command}: {error}") from None
+
+    def _content_at(self, alliance: Alliance, version: Any, *, below: int) -> dict:
+        """An earlier version's content, or {} where there is no such version (the command says why)."""
+        if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version < below:
+            return {}
+        return alliance.content() if version == alliance.version else \
+            self.alliance(alliance.id, version=version).content()
 
     def _take_snapshots(self, processing_event) -> None:
         """Snapshot each saved alliance as it is in memory whenever a save crosses

@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import retry
 
 from events.accounts import Account, BadCredentials, EmailTaken, InvitationLink, account_id, invitation_link_id
 from events.alliance import Alliance, NotFound
@@ -32,7 +33,7 @@ class SignIn:
             account = self.repository.get(account_id(email))
         except AggregateNotFoundError:
             account = None
-        if account is None or not account.check_password(password):
+        if not isinstance(account, Account) or not account.check_password(password):
             raise BadCredentials("That email address and password do not match an account.")
         token = account.start_session(device_name)
         self.save(account)
@@ -49,10 +50,12 @@ class SignIn:
             return None
         return account
 
-    def log_out(self, token: str) -> None:
+    def log_out(self, token: str) -> str | None:
+        """Sign this token's device out; its session id (the token's hash), or None."""
         account = self.authenticate(token)
-        if account is not None:
-            self.end_session(account.user_id, account.session_for(token.partition(".")[2]))
+        if account is None:
+            return None
+        return self.end_session(account.user_id, account.session_for(token.partition(".")[2]))
 
     def sessions(self, user_id: str, current_token: str = "") -> list[dict]:
         account = self.repository.get(UUID(user_id))
@@ -60,16 +63,20 @@ class SignIn:
         return [{"id": h[:16], "device_name": s["device_name"], "current": h == current}
                 for h, s in account.sessions.items()]
 
-    def end_session(self, user_id: str, session_id: str) -> None:
+    @retry(IntegrityError, max_attempts=10, wait=0.01)
+    def end_session(self, user_id: str, session_id: str) -> str:
+        """Sign a device out; the ended session's id (the token's hash)."""
         account = self.repository.get(UUID(user_id))
-        account.end_session(session_id)
+        ended = account.end_session(session_id)
         self.save(account)
+        return ended
 
     def account(self, user_id: str) -> Account:
         return self.repository.get(UUID(user_id))
 
     # ----- invitation links -----
 
+    @retry(IntegrityError, max_attempts=10, wait=0.01)  # a push saved the alliance meanwhile: again
     def create_invitation(self, user_id: str, alliance_id: Any, *, name: str = "",
                           valid_for: timedelta = timedelta(days=7)) -> dict:
         """A single-use link for one new participant; the secret is returned once."""
@@ -101,6 +108,7 @@ class SignIn:
             raise NotFound(NO_SUCH_INVITATION)
         return link
 
+    @retry(IntegrityError, max_attempts=10, wait=0.01)
     def accept_invitation(self, user_id: str, secret: str) -> Alliance:
         """Join the alliance behind a link. Unknown, used and expired links all
         fail alike, so a guess learns nothing."""

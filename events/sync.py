@@ -22,6 +22,8 @@ from events.accounts import Account
 from events.allies import Inventory
 from events.alliance import Alliance, AllianceError, InvalidInput, NotFound
 from events.devices import Device, device_id
+from events.keys import SERVER_KEY_ID, ServerKey
+from events.text import quote
 
 MAX_MUTATIONS = 1000  # per push; clients chunk their outbox
 SCAN_CHUNK = 500  # log entries read per query during a pull
@@ -78,9 +80,13 @@ class PushResult:
     changed: dict[str, list[str]] = field(default_factory=dict)  # alliance id -> its participants
 
 
+MAX_DETAIL = 500  # characters of a refusal's message: the ledger keeps 1,000 outcomes
+
+
 def problem(error: AllianceError) -> dict:
+    detail = str(error)
     return {"type": f"urn:alliance:problem:{error.code}", "title": error.code.replace("_", " ").capitalize(),
-            "detail": str(error), "code": error.code}
+            "detail": detail if len(detail) <= MAX_DETAIL else detail[:MAX_DETAIL] + "…", "code": error.code}
 
 
 class Sync:
@@ -91,12 +97,7 @@ class Sync:
         return retry(IntegrityError, max_attempts=50, wait=0.002)(self._push_once)(user_id, client_id, mutations)
 
     def _push_once(self, user_id: str, client_id: str, mutations: list[dict]) -> PushResult:
-        try:
-            device = self.repository.get(device_id(client_id))
-        except AggregateNotFoundError:
-            device = Device.register(client_id, user_id)
-        if device.user_id != user_id:
-            raise DeviceNotYours("This client id belongs to another account: make a new one.")
+        device = self._device(user_id, client_id) or Device.register(client_id, user_id)
         batch = _Batch(self, user_id, client_id)
         last_before = device.last_mutation_id
         results: list[dict] = []
@@ -128,12 +129,8 @@ class Sync:
         """The user's alliances that changed since `cursor`, and their events in
         commit order, up to about `limit` events; see docs/PROTOCOL.md."""
         limit = max(1, min(limit, 1000))
-        try:
-            if self.repository.get(device_id(client_id)).user_id != user_id:
-                raise DeviceNotYours("This client id belongs to another account: make a new one.")
-        except AggregateNotFoundError:
-            pass  # a device that has not pushed yet
-        position = _read_cursor(cursor, client_id, self.recorder.max_notification_id() or 0)
+        self._device(user_id, client_id)
+        position = _read_cursor(self._server_key(), cursor, client_id, self.recorder.max_notification_id() or 0)
         # A cursor names the log entry it stands on: after a restore or an import the same
         # position may hold another entry, and then the device starts afresh instead of skipping.
         if position is None or self._mark_at(position[0]) != position[2]:
@@ -177,7 +174,8 @@ class Sync:
         alliances = [self.alliance(aid, version=v).as_dict() for aid, v in versions.items()]
         inventory = (self.repository.get(UUID(own_inventory), version=inventory_version).as_dict()
                      if inventory_version else None)
-        return {"cursor": _make_cursor(at, mark, last_mutation_id, client_id), "more": more, "reset": False,
+        return {"cursor": _make_cursor(self._server_key(), at, mark, last_mutation_id, client_id),
+                "more": more, "reset": False,
                 "last_mutation_id": last_mutation_id, "alliances": alliances, "events": events,
                 "removed": sorted(gone - members), "inventory": inventory}
 
@@ -187,10 +185,8 @@ class Sync:
         for _ in range(20):
             before = self.recorder.max_notification_id() or 0
             account = self.account(user_id)
-            try:
-                last_mutation_id = self.repository.get(device_id(client_id)).last_mutation_id
-            except AggregateNotFoundError:
-                last_mutation_id = 0
+            device = self._device(user_id, client_id)
+            last_mutation_id = device.last_mutation_id if device else 0
             alliances = [self.alliance(aid).as_dict() for aid in account.alliances]
             inventory = self._inventory_of(user_id)
             after = self.recorder.max_notification_id() or 0
@@ -199,17 +195,49 @@ class Sync:
                 watched.add(UUID(account.inventory))
             if after == before or not any(n.originator_id in watched for n in self.recorder.select_notifications(
                     start=before, limit=after - before, inclusive_of_start=False)):
-                return {"cursor": _make_cursor(after, self._mark_at(after), last_mutation_id, client_id),
+                return {"cursor": _make_cursor(self._server_key(), after, self._mark_at(after), last_mutation_id,
+                                               client_id),
                         "more": False, "reset": True,
                         "last_mutation_id": last_mutation_id, "alliances": alliances, "events": [],
                         "removed": [], "inventory": inventory.as_dict() if inventory else None}
         raise IntegrityError("The user's alliances kept changing while reading them; try again.")
 
 
+    def _device(self, user_id: str, client_id: str) -> Device | None:
+        """The device's ledger, or None before its first push; never another account's."""
+        try:
+            device = self.repository.get(device_id(client_id))
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(device, Device) or device.user_id != user_id:
+            raise DeviceNotYours("This client id belongs to another account: make a new one.")
+        return device
+
+    def _server_key(self) -> ServerKey:
+        """Made once, by whichever process needs it first; then kept in memory."""
+        key = self.__dict__.get("server_key")
+        if key is None:
+            try:
+                key = self.repository.get(SERVER_KEY_ID)
+            except AggregateNotFoundError:
+                key = ServerKey.make()
+                try:
+                    self.save(key)
+                except IntegrityError:  # another process made it meanwhile
+                    key = self.repository.get(SERVER_KEY_ID)
+            self.__dict__["server_key"] = key
+        return key
+
     def _inventory_of(self, user_id: str) -> Inventory | None:
-        """The person's own ally inventory, or None before their first ally."""
+        """The person's own ally inventory, or None before their first ally (or when an
+        account from before issue 9 points at one that was never stored)."""
         inventory = self.account(user_id).inventory
-        return self.repository.get(UUID(inventory)) if inventory else None
+        if not inventory:
+            return None
+        try:
+            return self.repository.get(UUID(inventory))
+        except AggregateNotFoundError:
+            return None
 
     def _mark_at(self, position: int) -> str:
         if position == 0:
@@ -242,9 +270,10 @@ class _Batch:
         if "inventory" not in self.loaded:
             inventory = self.app._inventory_of(self.user_id)
             if inventory is None:
+                # Saved with the account that points at it, even if this mutation is refused.
                 inventory = Inventory.start(self.user_id)
                 self.account().inventory_opened(str(inventory.id))
-                self.touched.add(self.user_id)
+                self.touched.update((self.user_id, "inventory"))
             self.loaded["inventory"] = inventory
         return self.loaded["inventory"]
 
@@ -287,7 +316,7 @@ class _Batch:
             self.touched.add("inventory")
             return {"status": "applied", "error": None}
         if name not in MUTATIONS:
-            raise InvalidInput(f"There is no mutation called {name!r}; this client may need an update.")
+            raise InvalidInput(f"There is no mutation called {quote(name)}; this client may need an update.")
         command, renames = MUTATIONS[name]
         args = {renames.get(key, key): value for key, value in args.items()}
         alliance = self.alliance(alliance_id)
@@ -322,12 +351,9 @@ def _canonical(alliance_id: Any) -> str | None:
         return None
 
 
-def _exists(app, alliance_id: Any) -> bool:
-    try:
-        app.alliance(alliance_id)
-    except NotFound:
-        return False
-    return True
+def _exists(app, aggregate_id: str) -> bool:
+    """Whether anything at all (an alliance, or anything else) is stored under this id."""
+    return bool(app.recorder.select_events(UUID(aggregate_id), limit=1))
 
 
 def _conflicts(alliance: Alliance) -> int:
@@ -355,18 +381,22 @@ def _mark(notification: Any) -> str:
     return digest.hexdigest()[:16]
 
 
-def _make_cursor(position: int, mark: str, last_mutation_id: int, client_id: str) -> str:
+def _make_cursor(key: ServerKey, position: int, mark: str, last_mutation_id: int, client_id: str) -> str:
     raw = json.dumps({"p": position, "k": mark, "m": last_mutation_id, "c": client_id}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=") + "." + key.sign(raw)
 
 
-def _read_cursor(cursor: str | None, client_id: str, end: int) -> tuple[int, int, str] | None:
-    """(log position, last mutation id, mark) from a cursor of this device, or
-    None when there is none or it cannot be trusted (then the pull resets)."""
+def _read_cursor(key: ServerKey, cursor: str | None, client_id: str, end: int) -> tuple[int, int, str] | None:
+    """(log position, last mutation id, mark) from a cursor this server made for this
+    device, or None when there is none or it cannot be trusted (then the pull resets)."""
     if not cursor:
         return None
+    encoded, _, signature = cursor.partition(".")
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+        if not key.signed(raw, signature):
+            return None
+        data = json.loads(raw)
         position, last, owner, mark = int(data["p"]), int(data["m"]), data["c"], str(data["k"])
     except (ValueError, KeyError, TypeError):
         return None

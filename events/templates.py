@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from events.text import quote
+
 __all__ = [
     "CLOSING",
     "Question",
@@ -49,7 +51,7 @@ class UnknownTemplate(ValueError):
         self.name = name
         self.known = tuple(known)
         super().__init__(
-            f"Unknown template {name!r}; known templates: {', '.join(self.known)}"
+            f"Unknown template {quote(name)}; known templates: {', '.join(self.known)}"
         )
 
 

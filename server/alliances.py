@@ -14,8 +14,9 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from events.accounts import Account
 from events.application import AllianceApplication
+from events.text import quote
 from server.settings import Settings
-from server.sync import poke
+from server.pokes import poke
 
 Req = Request[Account, str, object]
 
@@ -44,7 +45,7 @@ def moment(at: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(at)
     except ValueError:
-        raise ValidationException(f"'at' must be an ISO 8601 moment like 2026-03-10T09:00:00Z, not {at!r}.") from None
+        raise ValidationException(f"'at' must be an ISO 8601 moment like 2026-03-10T09:00:00Z, not {quote(at)}.") from None
     if parsed.tzinfo is None:
         raise ValidationException("'at' needs a time zone, e.g. 2026-03-10T09:00:00Z.")
     return parsed

@@ -6,6 +6,7 @@ from typing import Annotated
 import msgspec
 from anyio import to_thread
 from litestar import Controller, Request, delete, get, post
+from litestar.channels import ChannelsPlugin
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
@@ -14,6 +15,7 @@ from litestar.params import FromPath, JSONBody
 
 from events.accounts import Account
 from events.application import AllianceApplication
+from server.pokes import signed_out
 
 # Open routes carry opt={"exclude_from_auth": True}; the OpenAPI schema is open too.
 OPEN = {"exclude_from_auth": True}
@@ -83,9 +85,10 @@ class AuthController(Controller):
         user_id, token = alliances.log_in(email=data.email, password=data.password, device_name=data.device_name)
         return Signed(user_id, token)
 
-    @post("/logout", status_code=204, sync_to_thread=True, summary="Sign this device out")
-    def logout(self, request: Request[Account, str, object], alliances: NamedDependency[AllianceApplication]) -> None:
-        alliances.log_out(request.auth)
+    @post("/logout", status_code=204, summary="Sign this device out")
+    async def logout(self, request: Request[Account, str, object], alliances: NamedDependency[AllianceApplication],
+                     channels: NamedDependency[ChannelsPlugin]) -> None:
+        signed_out(channels, await to_thread.run_sync(alliances.log_out, request.auth))
 
     @get("/me", sync_to_thread=False, summary="Who is signed in")
     def me(self, request: Request[Account, str, object]) -> Me:
@@ -95,7 +98,7 @@ class AuthController(Controller):
     def devices(self, request: Request[Account, str, object], alliances: NamedDependency[AllianceApplication]) -> list[SignedInDevice]:
         return [SignedInDevice(**s) for s in alliances.sessions(request.user.user_id, request.auth)]
 
-    @delete("/devices/{device_id:str}", status_code=204, sync_to_thread=True, summary="Sign a device out")
-    def revoke(self, request: Request[Account, str, object], device_id: FromPath[str],
-               alliances: NamedDependency[AllianceApplication]) -> None:
-        alliances.end_session(request.user.user_id, device_id)
+    @delete("/devices/{device_id:str}", status_code=204, summary="Sign a device out")
+    async def revoke(self, request: Request[Account, str, object], device_id: FromPath[str],
+                     alliances: NamedDependency[AllianceApplication], channels: NamedDependency[ChannelsPlugin]) -> None:
+        signed_out(channels, await to_thread.run_sync(alliances.end_session, request.user.user_id, device_id))

@@ -1,7 +1,7 @@
 """The sync protocol over HTTP: push, pull and live pokes (docs/PROTOCOL.md)."""
 
 import asyncio
-from typing import Annotated, Any, AsyncGenerator
+from typing import Annotated, Any, AsyncGenerator, Callable
 
 import msgspec
 from anyio import to_thread
@@ -15,6 +15,7 @@ from events.accounts import Account
 from events.application import AllianceApplication
 from events.sync import MAX_MUTATIONS
 from server.metrics import LIVE_CLIENTS, count_push
+from server.pokes import SIGNED_OUT, poke, session_channel, user_channel
 
 ClientId = Annotated[str, msgspec.Meta(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 HEARTBEAT_SECONDS = 20
@@ -77,18 +78,6 @@ class Pulled(msgspec.Struct):
     inventory: dict[str, Any] | None  # your own ally inventory, when it changed (or on a reset); only ever yours
 
 
-def user_channel(user_id: str) -> str:
-    return f"user_{user_id.replace('-', '')}"
-
-
-def poke(channels: ChannelsPlugin, changed: dict[str, list[str]]) -> None:
-    """Tell every participant of the changed alliances (alliance id -> participant ids). Call it
-    from the event loop: publishing is not thread-safe."""
-    people = {uid for members in changed.values() for uid in members}
-    if people:
-        channels.publish(msgspec.json.encode({"alliances": sorted(changed)}), [user_channel(uid) for uid in people])
-
-
 class SyncController(Controller):
     path = "/api/v1/sync"
     tags = ["sync"]
@@ -108,13 +97,23 @@ class SyncController(Controller):
         return msgspec.convert(alliances.pull(request.user.user_id, data.client_id, data.cursor, data.limit), Pulled)
 
     @get("/live", summary="Server-sent events: a poke whenever one of your alliances changes")
-    async def live(self, request: Request[Account, str, object], channels: NamedDependency[ChannelsPlugin]) -> ServerSentEvent:
-        return ServerSentEvent(pokes(channels, user_channel(request.user.user_id)))
+    async def live(self, request: Request[Account, str, object], channels: NamedDependency[ChannelsPlugin],
+                   alliances: NamedDependency[AllianceApplication]) -> ServerSentEvent:
+        session = request.user.session_for(request.auth.partition(".")[2])
+
+        def still_signed_in() -> bool:
+            return alliances.authenticate(request.auth) is not None
+
+        return ServerSentEvent(pokes(channels, [user_channel(request.user.user_id), session_channel(session)],
+                                     still_signed_in))
 
 
-async def pokes(channels: ChannelsPlugin, channel: str) -> AsyncGenerator[ServerSentEventMessage, None]:
-    """A 'ready' event, then a 'poke' per change and a comment now and then to keep proxies from closing."""
-    async with channels.start_subscription([channel]) as subscriber:
+async def pokes(channels: ChannelsPlugin, subscribed: list[str],
+                still_signed_in: Callable[[], bool]) -> AsyncGenerator[ServerSentEventMessage, None]:
+    """A 'ready' event, then a 'poke' per change and a comment now and then to keep proxies from
+    closing. The stream ends when its device is signed out: at once when the sign-out is heard,
+    and at the latest at the next heartbeat (a sign-out's message can be lost with a database restart)."""
+    async with channels.start_subscription(subscribed) as subscriber:
         LIVE_CLIENTS.inc()  # and dec in the finally below, however the stream ends
         following = None
         try:
@@ -126,11 +125,15 @@ async def pokes(channels: ChannelsPlugin, channel: str) -> AsyncGenerator[Server
             while True:
                 done, _ = await asyncio.wait({following}, timeout=HEARTBEAT_SECONDS)
                 if not done:
+                    if not await to_thread.run_sync(still_signed_in):
+                        return
                     yield ServerSentEventMessage(comment="still here")
                     continue
                 try:
                     message = following.result()
                 except StopAsyncIteration:  # the subscription ended: the server is stopping
+                    return
+                if message == SIGNED_OUT:
                     return
                 following = asyncio.ensure_future(iterator.__anext__())
                 yield ServerSentEventMessage(event="poke", data=message.decode())

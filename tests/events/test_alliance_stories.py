@@ -542,7 +542,8 @@ def test_a_closed_alliance_can_be_read_but_no_longer_changed(alliance, command):
         "renew_alliance": {},
         "close_alliance": dict(celebration="Again"),
         "appreciate": dict(participant_id="bob", note="Thanks"),
-        "restore_version": dict(version=1, content=design().content()),
+        "restore_version": dict(version=1, content=design().content(), base_version=1,
+                                base_content=design().content()),
     }[command]
     with pytest.raises(NotAllowedNow, match="closed"):
         getattr(alliance, command)(**(CAY if command == "join" else ANN), **args)
@@ -583,14 +584,18 @@ def test_every_event_records_who_acted_from_which_device_and_when(alliance):
 
 def test_restoring_on_the_aggregate_needs_the_content_of_that_version(alliance):
     alliance.answer_question(**ANN, question_id=WHY, text="To grow", base_revision=0)
+    now = dict(base_version=4, base_content=alliance.content())
     with pytest.raises(TypeError):
         alliance.restore_version(**ANN, version=1)  # pylint: disable=missing-kwoa
     with pytest.raises(InvalidInput, match="Give the content"):
-        alliance.restore_version(**ANN, version=1, content={})
+        alliance.restore_version(**ANN, version=1, content={}, **now)
     with pytest.raises(InvalidInput, match="Restore a version between 1 and 3"):
-        alliance.restore_version(**ANN, version=4, content=alliance.content())
+        alliance.restore_version(**ANN, version=4, content=alliance.content(), **now)
+    with pytest.raises(InvalidInput, match="which version you were looking at"):
+        alliance.restore_version(**ANN, version=1, content=alliance.content(), base_version=5,
+                                 base_content=alliance.content())
     with pytest.raises(NotAllowedNow, match="already says what version 3 said"):
-        alliance.restore_version(**ANN, version=3, content=alliance.content())
+        alliance.restore_version(**ANN, version=3, content=alliance.content(), **now)
 
 
 def story(app, template="personal"):
@@ -610,17 +615,17 @@ def test_restoring_brings_back_an_earlier_version_as_one_new_event(app):
     app.act(aid, "appreciate", **ANN, participant_id="bob", note="Nice idea anyway")
     assert app.alliance(aid).version == 6
 
-    restored = app.act(aid, "restore_version", **BOB, version=4)
+    restored = app.act(aid, "restore_version", **BOB, version=4, base_version=6)
     assert restored.version == 7
     assert app.alliance(aid).content() == app.alliance(aid, version=4).content()
     assert app.alliance(aid).answers["hopes.want"]["text"] == "Sea and sun"
     assert app.alliance(aid, version=5).answers["hopes.want"]["text"] == "Museums"  # nothing erased
 
     with pytest.raises(NotAllowedNow, match="already says what version 4 said"):
-        app.act(aid, "restore_version", **ANN, version=4)
+        app.act(aid, "restore_version", **ANN, version=4, base_version=7)
     for version in (0, 7, 99, None):
         with pytest.raises(InvalidInput, match="Restore a version between 1 and 6"):
-            app.act(aid, "restore_version", **ANN, version=version)
+            app.act(aid, "restore_version", **ANN, version=version, base_version=6)
     assert app.alliance(aid).version == 7 and app.verify(aid).ok
 
 

@@ -128,7 +128,7 @@ def test_restoring_a_version_adds_one_event_and_erases_nothing(app):
     app.act(aid, "remove_question", by="bob", device="bob-phone", question_id="money.budget")
     latest = app.alliance(aid).version
 
-    restored = app.act(aid, "restore_version", by="ann", device="ann-phone", version=good)
+    restored = app.act(aid, "restore_version", by="ann", device="ann-phone", version=good, base_version=latest)
 
     assert restored.version == latest + 1
     assert restored.content() == app.alliance(aid, version=good).content()

@@ -80,7 +80,8 @@ def command_for(alliance, op, n, text):
         "break": ("break_alliance", dict(what_happened=text, needs_discussing=text)),
         "renew": ("renew_alliance", dict(note=text)),
         "appreciate": ("appreciate", dict(participant_id=pick(PEOPLE, n + 1), note=text)),
-        "restore": ("restore_version", dict(version=n % max(1, alliance.version - 1) + 1)),
+        "restore": ("restore_version", dict(version=n % max(1, alliance.version - 1) + 1,
+                                            base_version=alliance.version)),
     }[op]
 
 
@@ -120,7 +121,8 @@ def test_restoring_a_version_brings_back_its_content(store, steps, n):
     version = n % (live.version - 1) + 1
     old = app.alliance(live.id, version=version).content()
     try:
-        restored = app.act(live.id, "restore_version", by="ann", device="a", version=version)
+        restored = app.act(live.id, "restore_version", by="ann", device="a", version=version,
+                           base_version=live.version)
     except AllianceError as refusal:
         assert old == live.content() and "already says" in str(refusal)
         return

@@ -121,7 +121,7 @@ def args_for(name: str, world: World) -> dict:
         "renew_alliance": {"note": "Again"},
         "close_alliance": {"celebration": "It is over"},
         "appreciate": {"participant_id": ann, "note": "Thanks"},
-        "restore_version": {"version": 1},
+        "restore_version": {"version": 1, "base_version": 1},
         "resolve_conflict": {"question_id": "purpose.why", "text": "Mine"},
     }[name]
 

@@ -262,7 +262,7 @@ def test_the_live_stream_outlives_its_heartbeats(monkeypatch):
     async def listen() -> list[str]:
         plugin = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
         async with plugin:
-            stream = sync.pokes(plugin, "user_1")
+            stream = sync.pokes(plugin, ["user_1"], lambda: True)
             heard = [(await stream.__anext__()).event]
             for _ in range(3):
                 heard.append((await stream.__anext__()).comment)

@@ -73,7 +73,7 @@ def test_live_streams_are_counted_while_open(settings):
         channels = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
         async with channels:
             start = live()
-            stream = pokes(channels, "user_test")
+            stream = pokes(channels, ["user_test"], lambda: True)
             ready = await stream.__anext__()
             assert ready.event == "ready" and live() == start + 1
             await stream.aclose()

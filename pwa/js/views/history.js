@@ -181,7 +181,9 @@ function compareForm(id, from, to, key, max = to) {
 async function restore(id, version) {
   if (!confirm(`Restore version ${version}?\n\nNothing is erased: a new version is added that says `
     + `again what version ${version} said, and every change in between stays in the history.`)) return;
-  await sync.mutate("restore_version", id, { version });
+  // The version this phone shows now: whatever others changed since stays, beside the restored words.
+  const { item } = await one(id);
+  await sync.mutate("restore_version", id, { version, base_version: item?.state?.version || version + 1 });
   location.hash = `#/a/${id}`;
 }
 
