@@ -72,28 +72,36 @@ def security_headers(app: ASGIApp) -> ASGIApp:
 
 
 def request_log(app: ASGIApp) -> ASGIApp:
-    """One JSON line per request (no headers, bodies or secrets in paths), and its metrics."""
+    """One JSON line per request (no headers, bodies or secrets in paths), and its metrics.
+    A client that hung up before its answer is 499 (nginx's "client closed the request"), not a fault."""
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        started, status = time.perf_counter(), {"code": 500}
+        started, status = time.perf_counter(), {"code": None, "client_gone": False}
+
+        async def receiving() -> Any:
+            message = await receive()
+            # Gone before its answer: litestar's 500 for a body cut short then goes nowhere (uvicorn drops it).
+            if message["type"] == "http.disconnect" and status["code"] is None:
+                status["client_gone"] = True
+            return message
 
         async def sending(message: Any) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
             await send(message)
         try:
-            await app(scope, receive, sending)
+            await app(scope, receiving, sending)
         except HTTPException as error:  # answered by the exception handlers further out
             status["code"] = error.status_code
             raise
         finally:
-            seconds = time.perf_counter() - started
-            record_request(scope, status["code"], seconds)
-            log.info(json.dumps({"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "method": scope["method"],
-                                 "path": SECRET_IN_PATH.sub(r"\1…", scope["path"]), "status": status["code"],
-                                 "ms": round(seconds * 1000, 1)}))
+            seconds, code = time.perf_counter() - started, 499 if status["client_gone"] else status["code"] or 500
+            record_request(scope, code, seconds)
+            entry = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "method": scope["method"],
+                     "path": SECRET_IN_PATH.sub(r"\1…", scope["path"]), "status": code, "ms": round(seconds * 1000, 1)}
+            log.info(json.dumps({**entry, "client_gone": True} if status["client_gone"] else entry))
     return middleware
 
 

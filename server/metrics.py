@@ -24,7 +24,9 @@ from server.settings import Settings
 log = logging.getLogger("alliance")
 
 HTTP_LABELS = ["method", "route", "status"]
-REQUESTS = Counter("alliance_http_requests_total", "HTTP requests answered, by route template", HTTP_LABELS)
+REQUESTS = Counter("alliance_http_requests_total",
+                   "HTTP requests, by route template and status (499: the client hung up before the answer)",
+                   HTTP_LABELS)
 LATENCY = Histogram("alliance_http_request_duration_seconds",
                     "Time to answer an HTTP request, by route template (live streams: how long they stayed open)",
                     HTTP_LABELS)
