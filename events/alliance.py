@@ -662,7 +662,7 @@ class Alliance(Aggregate):
                     consents=copy.deepcopy(self.consents))
 
     def restore_version(self, *, by: str, device: str, version: int, content: dict,
-                        base_version: int, base_content: dict) -> None:
+                        base_version: int | None = None, base_content: dict | None = None) -> None:
         """Bring back the content of an earlier version (read by the caller from
         history) as one new event; nothing in between is erased. `base_version` is
         the version the person was looking at (its content read by the caller too):
@@ -676,7 +676,7 @@ class Alliance(Aggregate):
             raise InvalidInput(f"Say which version you were looking at (base_version, 1 to {self.version}), "
                                "so that changes made since then are kept.")
         now = self.content()
-        if not isinstance(content, dict) or set(content) != set(now) or set(base_content) != set(now):
+        if not isinstance(content, dict) or set(content) != set(now) or set(base_content or {}) != set(now):
             raise InvalidInput("Give the content of the version to restore (as content() returns it).")
         content = _keep_changed_since(content, base_content, now, by)
         if content == now:

@@ -10,14 +10,14 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.utils import retry
 
 from events import history
 from events.accounts import Account
+from events.allies import Inventory
 from events.alliance import COMMANDS, Alliance, AlreadyExists, InvalidInput, NotFound
 from events.audit import ChainReport, verify_chain
 from events.devices import Device
-from events.repository import CopyOnWriteRepository
+from events.repository import CopyOnWriteRepository, retry_stale
 from events.signin import SignIn
 from events.sync import NO_SUCH_ALLIANCE, Sync
 
@@ -62,7 +62,7 @@ class AllianceApplication(SignIn, Sync, Application):
         if command not in COMMANDS:
             raise InvalidInput(f"There is no command called {command!r}.")
 
-        @retry(IntegrityError, max_attempts=10, wait=0.01)
+        @retry_stale
         def attempt() -> Alliance:
             alliance = self.alliance(alliance_id)
             self.run_command(alliance, command, by=by, device=device, args=args)
@@ -98,6 +98,24 @@ class AllianceApplication(SignIn, Sync, Application):
             versions = [e.originator_version for e in processing_event.events if e.originator_id == aggregate.id]
             if interval and versions and (min(versions) - 1) // interval != max(versions) // interval:
                 self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+
+    def repair_inventories(self) -> int:
+        """Accounts saved by the defect of issue 9.1 point at an ally inventory that was never
+        stored: give each an empty one. How many were repaired."""
+        repaired, start = 0, None
+        while True:
+            found = self.recorder.select_notifications(start=start, limit=500, topics=["account.InventoryOpened"],
+                                                       inclusive_of_start=False)
+            for notification in found:
+                account = self.repository.get(notification.originator_id)
+                if account.inventory and not self.recorder.select_events(UUID(account.inventory), limit=1):
+                    inventory = Inventory.start(account.user_id)
+                    account.inventory_opened(str(inventory.id))
+                    self.save(account, inventory)
+                    repaired += 1
+            if len(found) < 500:
+                return repaired
+            start = found[-1].id
 
     # ----- reading -----
 

@@ -13,6 +13,11 @@ from threading import Lock
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Repository, project_aggregate
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import retry
+
+# A save that met a concurrent writer's (a stale version): reload and run the command again.
+retry_stale = retry(IntegrityError, max_attempts=100, wait=0.005)
 
 
 class CopyOnWriteRepository(Repository):

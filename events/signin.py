@@ -7,10 +7,10 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.utils import retry
 
 from events.accounts import Account, BadCredentials, EmailTaken, InvitationLink, account_id, invitation_link_id
 from events.alliance import Alliance, NotFound
+from events.repository import retry_stale
 
 NO_SUCH_INVITATION = "This invitation link is not valid: it may have been used or have expired. Ask for a new one."
 
@@ -63,7 +63,7 @@ class SignIn:
         return [{"id": h[:16], "device_name": s["device_name"], "current": h == current}
                 for h, s in account.sessions.items()]
 
-    @retry(IntegrityError, max_attempts=10, wait=0.01)
+    @retry_stale
     def end_session(self, user_id: str, session_id: str) -> str:
         """Sign a device out; the ended session's id (the token's hash)."""
         account = self.repository.get(UUID(user_id))
@@ -76,7 +76,7 @@ class SignIn:
 
     # ----- invitation links -----
 
-    @retry(IntegrityError, max_attempts=10, wait=0.01)  # a push saved the alliance meanwhile: again
+    @retry_stale  # a push saved the alliance meanwhile: again
     def create_invitation(self, user_id: str, alliance_id: Any, *, name: str = "",
                           valid_for: timedelta = timedelta(days=7)) -> dict:
         """A single-use link for one new participant; the secret is returned once."""
@@ -108,7 +108,7 @@ class SignIn:
             raise NotFound(NO_SUCH_INVITATION)
         return link
 
-    @retry(IntegrityError, max_attempts=10, wait=0.01)
+    @retry_stale
     def accept_invitation(self, user_id: str, secret: str) -> Alliance:
         """Join the alliance behind a link. Unknown, used and expired links all
         fail alike, so a guess learns nothing."""

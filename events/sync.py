@@ -16,12 +16,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.utils import retry
 
 from events.accounts import Account
 from events.allies import Inventory
-from events.alliance import Alliance, AllianceError, InvalidInput, NotFound
+from events.alliance import Alliance, AllianceError, InvalidInput, NotFound, new_aggregate_id
 from events.devices import Device, device_id
+from events.repository import retry_stale
 from events.keys import SERVER_KEY_ID, ServerKey
 from events.text import quote
 
@@ -94,7 +94,7 @@ class Sync:
 
     def push(self, user_id: str, client_id: str, mutations: list[dict]) -> PushResult:
         """Apply a device's mutations once each, in order; see docs/PROTOCOL.md."""
-        return retry(IntegrityError, max_attempts=50, wait=0.002)(self._push_once)(user_id, client_id, mutations)
+        return retry_stale(self._push_once)(user_id, client_id, mutations)
 
     def _push_once(self, user_id: str, client_id: str, mutations: list[dict]) -> PushResult:
         device = self._device(user_id, client_id) or Device.register(client_id, user_id)
@@ -331,8 +331,8 @@ class _Batch:
         return {"status": "conflict" if _conflicts(alliance) > before else "applied", "error": None}
 
     def _create(self, alliance_id: Any, args: dict) -> dict:
-        key = _canonical(alliance_id)
-        if key is not None and (key in self.loaded or _exists(self.app, key)):
+        key = str(new_aggregate_id(alliance_id, "alliance id"))
+        if key in self.loaded or _exists(self.app, key):
             raise InvalidInput("An alliance with this id exists already: make a new id.")
         args = dict(args)
         args.setdefault("facilitator_name", self.account().display_name)

@@ -146,8 +146,15 @@ def migrate(settings: Settings) -> int:
     existed = _tables_exist(settings)
     if settings.database_url:
         _create_schema(settings)
-    open_store(settings, must_exist=False, create_tables=True).close()
-    print(f"{describe(settings)}: " + ("tables already there, nothing to do" if existed else "tables created"))
+    app = open_store(settings, must_exist=False, create_tables=True)
+    try:
+        repaired = app.repair_inventories()
+    finally:
+        app.close()
+    done = ["tables already there" if existed else "tables created"]
+    if repaired:
+        done.append(f"{repaired} account(s) pointing at an ally inventory never stored, repaired")
+    print(f"{describe(settings)}: " + "; ".join(done if len(done) > 1 or not existed else [done[0] + ", nothing to do"]))
     return 0
 
 

@@ -294,6 +294,11 @@ class Listener:
         if self.wait_for(lambda e: e[0] == "ready", timeout) is None:
             raise AssertionError(f"no 'ready' event within {timeout} s (error: {self.error!r})")
 
+    def ends_within(self, timeout: float) -> bool:
+        """Whether the server ended the stream within `timeout` seconds."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive() and self.error is None
+
     def pokes(self, since: float = 0.0) -> list[tuple[str, Any, float]]:
         with self._changed:
             return [e for e in self.events if e[0] == "poke" and e[2] >= since]
