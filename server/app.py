@@ -30,6 +30,7 @@ from server.metrics import metrics, record_request
 from server.problems import HANDLERS, problem
 from server.settings import Settings
 from server.pages import PAGES
+from server.strict import StrictRequest, whole_numbers
 from server.sync import SyncController
 from server.templates_api import list_templates
 
@@ -130,6 +131,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                      description="Designed alliances: sync protocol and history (docs/PROTOCOL.md).",
                                      render_plugins=[ScalarRenderPlugin()]),
         exception_handlers=HANDLERS,
+        request_class=StrictRequest,
+        before_request=whole_numbers,
         request_max_body_size=settings.max_body_bytes,
         state=State({"settings": settings}),
         logging_config=None,  # our JSON lines only: Litestar's would log more than we want
