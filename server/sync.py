@@ -15,6 +15,7 @@ from events.accounts import Account
 from events.application import AllianceApplication
 from events.sync import MAX_MUTATIONS
 from server.metrics import LIVE_CLIENTS, count_push
+from server.openapi import BEARER, problems
 
 ClientId = Annotated[str, msgspec.Meta(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 HEARTBEAT_SECONDS = 20
@@ -92,8 +93,10 @@ def poke(channels: ChannelsPlugin, changed: dict[str, list[str]]) -> None:
 class SyncController(Controller):
     path = "/api/v1/sync"
     tags = ["sync"]
+    security = BEARER
 
-    @post("/push", status_code=200, summary="Apply a device's numbered mutations, exactly once")
+    @post("/push", status_code=200, summary="Apply a device's numbered mutations, exactly once",
+          responses=problems(400, 401, 403, 409, 413))
     async def push(self, request: Request[Account, str, object], data: JSONBody[Push],
                    alliances: NamedDependency[AllianceApplication], channels: NamedDependency[ChannelsPlugin]) -> Pushed:
         mutations = [msgspec.structs.asdict(m) for m in data.mutations]
@@ -102,12 +105,14 @@ class SyncController(Controller):
         poke(channels, result.changed)
         return msgspec.convert({"last_mutation_id": result.last_mutation_id, "results": result.results}, Pushed)
 
-    @post("/pull", status_code=200, sync_to_thread=True, summary="What changed since the cursor, in commit order")
+    @post("/pull", status_code=200, sync_to_thread=True, summary="What changed since the cursor, in commit order",
+          responses=problems(400, 401, 403, 413))
     def pull(self, request: Request[Account, str, object], data: JSONBody[Pull],
              alliances: NamedDependency[AllianceApplication]) -> Pulled:
         return msgspec.convert(alliances.pull(request.user.user_id, data.client_id, data.cursor, data.limit), Pulled)
 
-    @get("/live", summary="Server-sent events: a poke whenever one of your alliances changes")
+    @get("/live", summary="Server-sent events: a poke whenever one of your alliances changes",
+         media_type="text/event-stream", responses=problems(401))
     async def live(self, request: Request[Account, str, object], channels: NamedDependency[ChannelsPlugin]) -> ServerSentEvent:
         return ServerSentEvent(pokes(channels, user_channel(request.user.user_id)))
 
