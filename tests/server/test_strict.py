@@ -120,3 +120,9 @@ def test_a_query_number_is_digits(ann, query):
 def test_a_diff_and_a_history_page_are_asked_for_in_digits(ann):
     assert ann.get(f"/alliances/{ann.alliance_id}/diff?from=1e0&to=1").json()["field"] == "from"
     assert ann.get(f"/alliances/{ann.alliance_id}/history?limit=2.0").json()["field"] == "limit"
+
+
+def test_a_client_id_is_only_its_characters(ann):
+    """msgspec's pattern check let a final newline through ("$" matches before it in Python)."""
+    response = ann.post("/sync/pull", {"client_id": f"{ann.client_id}\n"})
+    assert response.status_code == 400 and response.json()["field"] == "client_id", response.text
