@@ -51,7 +51,7 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
 BEARER = [{"BearerToken": []}]  # the `security` of every signed-in operation
 
 
-class StrictStructSchema(StructSchemaPlugin):
+class StrictStructSchema(StructSchemaPlugin):  # Litestar's own (private; pinned in constraints.txt)
     """Litestar's schema of a Struct, plus `additionalProperties: false` when the Struct
     refuses unknown fields (Litestar leaves that out)."""
 

@@ -21,7 +21,8 @@ WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 class StrictRequest(Request):
     async def json(self) -> Any:
-        """The body decoded straight into the handler's `data` type, strictly."""
+        """The body decoded straight into the handler's `data` type, strictly (Litestar's
+        lax conversion afterwards passes a value of that type through unchanged)."""
         if self._json is Empty:
             data = self.route_handler.parsed_fn_signature.parameters.get("data")
             self._json = decode(await self.body() or b"null", data.annotation if data else Any)
@@ -47,6 +48,7 @@ def decode(body: bytes, into: Any) -> Any:
 def whole_numbers(request: Request) -> None:
     """Before every handler: an integer query parameter is digits, as the schema says."""
     for field in request.route_handler.parsed_fn_signature.parameters.values():
+        # Exactly int: a bool is an int too, and "true" is no number.
         if isinstance(field.kwarg_definition, QueryParameter) and field.annotation in (int, int | None):
             name = field.kwarg_definition.name or field.name
             for value in request.query_params.getall(name, []):
