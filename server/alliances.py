@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from events.accounts import Account
 from events.application import AllianceApplication
 from events.text import quote
+from server.openapi import BEARER, problems
 from server.settings import Settings
 from server.pokes import poke
 
@@ -54,34 +55,40 @@ def moment(at: str | None) -> datetime | None:
 class AlliancesController(Controller):
     path = "/api/v1/alliances/{alliance_id:str}"
     tags = ["alliances"]
+    security = BEARER
 
-    @get("/", sync_to_thread=True, summary="The alliance now, as of a version, or as of a moment")
+    @get("/", sync_to_thread=True, summary="The alliance now, as of a version, or as of a moment",
+         responses=problems(400, 401, 404))
     def read(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
              version: Annotated[int | None, QueryParameter(ge=1)] = None,
              at: FromQuery[str | None] = None) -> dict[str, Any]:
         return alliances.alliance_for(request.user.user_id, alliance_id, version=version, at=moment(at)).as_dict()
 
-    @get("/history", sync_to_thread=True, summary="History in words, newest first, paged")
+    @get("/history", sync_to_thread=True, summary="History in words, newest first, paged",
+         responses=problems(400, 401, 404))
     def history(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
                 before: Annotated[int | None, QueryParameter(ge=1)] = None,
                 limit: Annotated[int, QueryParameter(ge=1, le=200)] = 20) -> dict[str, Any]:
         alliances.alliance_for(request.user.user_id, alliance_id)
         return alliances.history(alliance_id, before=before, limit=limit)
 
-    @get("/diff", sync_to_thread=True, summary="What changed between two versions, word by word")
+    @get("/diff", sync_to_thread=True, summary="What changed between two versions, word by word",
+         responses=problems(400, 401, 404))
     def diff(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
              from_version: Annotated[int, QueryParameter(name="from", ge=1)],
              to_version: Annotated[int, QueryParameter(name="to", ge=1)]) -> dict[str, Any]:
         alliances.alliance_for(request.user.user_id, alliance_id)
         return alliances.diff(alliance_id, from_version, to_version)
 
-    @get("/verify", sync_to_thread=True, summary="Recompute the audit chain over the stored events")
+    @get("/verify", sync_to_thread=True, summary="Recompute the audit chain over the stored events",
+         responses=problems(400, 401, 404))
     def verify(self, request: Req, alliance_id: FromPath[str],
                alliances: NamedDependency[AllianceApplication]) -> ChainCheck:
         alliances.alliance_for(request.user.user_id, alliance_id)
         return ChainCheck(**alliances.verify(alliance_id).as_dict())
 
-    @post("/invitations", status_code=201, summary="A single-use link for one new participant")
+    @post("/invitations", status_code=201, summary="A single-use link for one new participant",
+          responses=problems(400, 401, 404, 409, 413))
     async def invite(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
                      settings: NamedDependency[Settings], channels: NamedDependency[ChannelsPlugin],
                      data: JSONBody[InvitationRequest | None] = None) -> Invitation:
@@ -95,8 +102,10 @@ class AlliancesController(Controller):
 class InvitationsController(Controller):
     path = "/api/v1/invitations"
     tags = ["alliances"]
+    security = BEARER
 
-    @post("/{token:str}/accept", status_code=200, summary="Join the alliance behind a link")
+    @post("/{token:str}/accept", status_code=200, summary="Join the alliance behind a link",
+          responses=problems(400, 401, 404, 409))
     async def accept(self, request: Req, token: FromPath[str], alliances: NamedDependency[AllianceApplication],
                      channels: NamedDependency[ChannelsPlugin]) -> dict[str, Any]:
         alliance = await to_thread.run_sync(alliances.accept_invitation, request.user.user_id, token)

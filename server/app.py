@@ -18,8 +18,6 @@ from litestar.template.config import TemplateConfig
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from events.application import AllianceApplication
@@ -27,9 +25,11 @@ from server.alliances import AlliancesController, InvitationsController
 from server.auth import OPEN, AuthController, bearer_auth
 from server.exports import EXPORTS
 from server.metrics import metrics, record_request
+from server.openapi import StrictStructSchema, openapi_config
 from server.problems import HANDLERS, problem
 from server.settings import Settings
 from server.pages import PAGES
+from server.strict import StrictRequest, whole_numbers
 from server.sync import SyncController
 from server.templates_api import list_templates
 
@@ -132,12 +132,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[security_headers, request_log, bearer_auth,
                     RateLimitConfig(rate_limit=("minute", settings.auth_per_minute),
                                     check_throttle_handler=lambda request: request.url.path in AUTH_PATHS).middleware],
-        plugins=[ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)],
+        plugins=[ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True), StrictStructSchema()],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1000),
-        openapi_config=OpenAPIConfig(title="Alliance", version="1", path="/schema",
-                                     description="Designed alliances: sync protocol and history (docs/PROTOCOL.md).",
-                                     render_plugins=[ScalarRenderPlugin()]),
+        openapi_config=openapi_config(),
         exception_handlers=HANDLERS,
+        request_class=StrictRequest,
+        before_request=whole_numbers,
         request_max_body_size=settings.max_body_bytes,
         state=State({"settings": settings}),
         logging_config=None,  # our JSON lines only: Litestar's would log more than we want

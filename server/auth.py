@@ -16,6 +16,7 @@ from litestar.params import FromPath, JSONBody
 from events.accounts import Account
 from events.application import AllianceApplication
 from server.pokes import signed_out
+from server.openapi import BEARER, problems
 
 # Open routes carry opt={"exclude_from_auth": True}; the OpenAPI schema is open too.
 OPEN = {"exclude_from_auth": True}
@@ -74,31 +75,35 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["accounts"]
 
-    @post("/signup", status_code=201, sync_to_thread=True, opt=OPEN, summary="Create an account, signed in on this device")
+    @post("/signup", status_code=201, sync_to_thread=True, opt=OPEN, summary="Create an account, signed in on this device",
+          responses=problems(400, 409, 413, 422, 429))
     def signup(self, data: JSONBody[SignUp], alliances: NamedDependency[AllianceApplication]) -> Signed:
         user_id, token = alliances.sign_up(email=data.email, password=data.password,
                                            display_name=data.display_name, device_name=data.device_name)
         return Signed(user_id, token)
 
-    @post("/login", status_code=200, sync_to_thread=True, opt=OPEN, summary="Sign in on this device")
+    @post("/login", status_code=200, sync_to_thread=True, opt=OPEN, summary="Sign in on this device",
+          responses=problems(400, 401, 413, 429))
     def login(self, data: JSONBody[LogIn], alliances: NamedDependency[AllianceApplication]) -> Signed:
         user_id, token = alliances.log_in(email=data.email, password=data.password, device_name=data.device_name)
         return Signed(user_id, token)
 
-    @post("/logout", status_code=204, summary="Sign this device out")
+    @post("/logout", status_code=204, summary="Sign this device out", security=BEARER, responses=problems(401))
     async def logout(self, request: Request[Account, str, object], alliances: NamedDependency[AllianceApplication],
                      channels: NamedDependency[ChannelsPlugin]) -> None:
         signed_out(channels, await to_thread.run_sync(alliances.log_out, request.auth))
 
-    @get("/me", sync_to_thread=False, summary="Who is signed in")
+    @get("/me", sync_to_thread=False, summary="Who is signed in", security=BEARER, responses=problems(401))
     def me(self, request: Request[Account, str, object]) -> Me:
         return Me(request.user.user_id, request.user.email, request.user.display_name)
 
-    @get("/devices", sync_to_thread=True, summary="The devices signed in to this account")
+    @get("/devices", sync_to_thread=True, summary="The devices signed in to this account",
+         security=BEARER, responses=problems(401))
     def devices(self, request: Request[Account, str, object], alliances: NamedDependency[AllianceApplication]) -> list[SignedInDevice]:
         return [SignedInDevice(**s) for s in alliances.sessions(request.user.user_id, request.auth)]
 
-    @delete("/devices/{device_id:str}", status_code=204, summary="Sign a device out")
+    @delete("/devices/{device_id:str}", status_code=204, summary="Sign a device out",
+            security=BEARER, responses=problems(400, 401, 404))
     async def revoke(self, request: Request[Account, str, object], device_id: FromPath[str],
                      alliances: NamedDependency[AllianceApplication], channels: NamedDependency[ChannelsPlugin]) -> None:
         signed_out(channels, await to_thread.run_sync(alliances.end_session, request.user.user_id, device_id))

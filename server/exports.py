@@ -17,6 +17,7 @@ from events.application import AllianceApplication
 from events.history import STANCE_WORDS, day
 from events.templates import TEMPLATES
 from server.alliances import Req
+from server.openapi import BEARER, problems
 from server.settings import Settings
 
 STATUS_WORDS = {"draft": "Draft", "agreed": "Agreed", "changed": "Changed since agreed",
@@ -279,15 +280,18 @@ def asset_base(request: Req) -> str:
 class ExportsController(Controller):
     path = "/api/v1/alliances/{alliance_id:str}"
     tags = ["alliances"]
+    security = BEARER
 
-    @get("/export.html", sync_to_thread=True, summary="The agreement as a printable page")
+    @get("/export.html", sync_to_thread=True, summary="The agreement as a printable page",
+         responses=problems(400, 401, 404))
     def export_html(self, request: Req, alliance_id: FromPath[str],
                     alliances: NamedDependency[AllianceApplication]) -> Template:
         alliance = alliances.alliance_for(request.user.user_id, alliance_id)
         doc = agreement(alliance, datetime.now(timezone.utc).date())
         return Template("print.html", context={"doc": doc, "asset_base": asset_base(request)}, headers=PRIVATE)
 
-    @get("/export.md", sync_to_thread=True, summary="The agreement as Markdown")
+    @get("/export.md", sync_to_thread=True, summary="The agreement as Markdown", media_type="text/markdown",
+         responses=problems(400, 401, 404))
     def export_md(self, request: Req, alliance_id: FromPath[str],
                   alliances: NamedDependency[AllianceApplication]) -> Response[str]:
         alliance = alliances.alliance_for(request.user.user_id, alliance_id)
@@ -295,7 +299,8 @@ class ExportsController(Controller):
         return Response(text, media_type="text/markdown",  # Litestar adds "; charset=utf-8" to text/*
                         headers={**PRIVATE, "Content-Disposition": filename(alliance.title, "md")})
 
-    @get("/export.ics", sync_to_thread=True, summary="The upcoming reviews as an iCalendar file")
+    @get("/export.ics", sync_to_thread=True, summary="The upcoming reviews as an iCalendar file",
+         media_type="text/calendar", responses=problems(400, 401, 404, 409))
     def export_ics(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
                    settings: NamedDependency[Settings]) -> Response[str]:
         alliance = alliances.alliance_for(request.user.user_id, alliance_id)
@@ -303,7 +308,8 @@ class ExportsController(Controller):
         return Response(text, media_type="text/calendar",
                         headers={**PRIVATE, "Content-Disposition": filename(alliance.title, "ics")})
 
-    @get("/audit.html", sync_to_thread=True, summary="Every change and the audit-chain check, for auditors")
+    @get("/audit.html", sync_to_thread=True, summary="Every change and the audit-chain check, for auditors",
+         responses=problems(400, 401, 404))
     def audit_html(self, request: Req, alliance_id: FromPath[str],
                    alliances: NamedDependency[AllianceApplication]) -> Template:
         alliance = alliances.alliance_for(request.user.user_id, alliance_id)

@@ -16,8 +16,10 @@ from events.application import AllianceApplication
 from events.sync import MAX_MUTATIONS
 from server.metrics import LIVE_CLIENTS, count_push
 from server.pokes import SIGNED_OUT, poke, session_channel, user_channel
+from server.openapi import BEARER, problems
 
-ClientId = Annotated[str, msgspec.Meta(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
+# (?!\n): in Python (msgspec) "$" also matches before a final newline; in the schema's regex it changes nothing.
+ClientId = Annotated[str, msgspec.Meta(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$(?!\n)")]
 HEARTBEAT_SECONDS = 20
 
 
@@ -81,8 +83,10 @@ class Pulled(msgspec.Struct):
 class SyncController(Controller):
     path = "/api/v1/sync"
     tags = ["sync"]
+    security = BEARER
 
-    @post("/push", status_code=200, summary="Apply a device's numbered mutations, exactly once")
+    @post("/push", status_code=200, summary="Apply a device's numbered mutations, exactly once",
+          responses=problems(400, 401, 403, 409, 413))
     async def push(self, request: Request[Account, str, object], data: JSONBody[Push],
                    alliances: NamedDependency[AllianceApplication], channels: NamedDependency[ChannelsPlugin]) -> Pushed:
         mutations = [msgspec.structs.asdict(m) for m in data.mutations]
@@ -91,12 +95,14 @@ class SyncController(Controller):
         poke(channels, result.changed)
         return msgspec.convert({"last_mutation_id": result.last_mutation_id, "results": result.results}, Pushed)
 
-    @post("/pull", status_code=200, sync_to_thread=True, summary="What changed since the cursor, in commit order")
+    @post("/pull", status_code=200, sync_to_thread=True, summary="What changed since the cursor, in commit order",
+          responses=problems(400, 401, 403, 413))
     def pull(self, request: Request[Account, str, object], data: JSONBody[Pull],
              alliances: NamedDependency[AllianceApplication]) -> Pulled:
         return msgspec.convert(alliances.pull(request.user.user_id, data.client_id, data.cursor, data.limit), Pulled)
 
-    @get("/live", summary="Server-sent events: a poke whenever one of your alliances changes")
+    @get("/live", summary="Server-sent events: a poke whenever one of your alliances changes",
+         media_type="text/event-stream", responses=problems(401))
     async def live(self, request: Request[Account, str, object], channels: NamedDependency[ChannelsPlugin],
                    alliances: NamedDependency[AllianceApplication]) -> ServerSentEvent:
         session = request.user.session_for(request.auth.partition(".")[2])

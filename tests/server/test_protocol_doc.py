@@ -57,6 +57,20 @@ def test_every_api_path_is_in_the_doc(openapi):
     assert [path for path in paths if f"`{path}`" not in DOC] == []
 
 
+def test_each_endpoint_has_the_auth_and_error_answers_of_the_schema(openapi):
+    """The Endpoints table's auth and errors columns say what the schema says."""
+    rows = {(cells[1].strip(), cells[2].strip(" `")): cells for cells in
+            (line.split("|") for line in section("Endpoints").splitlines() if line.startswith("| ") and "`" in line)}
+    for path, item in openapi["paths"].items():
+        for method, operation in item.items():
+            cells = rows[method.upper(), path]
+            assert cells[3].strip().startswith("Bearer" if "security" in operation else "none"), (method, path)
+            documented = sorted(int(status) for status in operation["responses"] if int(status) >= 400)
+            assert cells[4].split() == ([str(status) for status in documented] or ["none"]), (method, path)
+    statuses = {row.split("|")[1].strip() for row in section("Errors").splitlines() if row.startswith("| 4")}
+    assert {status for cells in rows.values() for status in cells[4].split()} - {"none"} <= statuses
+
+
 def test_every_mutation_is_in_the_mutation_table_with_its_arguments():
     rows = table("Mutations")
     assert [name for name in MUTATION_NAMES if name not in rows] == []
