@@ -657,6 +657,11 @@ class Alliance(Aggregate):
             "rhythm": copy.deepcopy(self.rhythm),
         }
 
+    def conflicts(self) -> int:
+        """How many values are held in conflict, all things together."""
+        return sum(len(a["conflict"]) for a in self.answers.values()) + \
+            sum(len(values) for c in self.commitments.values() for values in c["conflict"].values())
+
     def comparable(self) -> dict:
         return dict(self.content(), participants=copy.deepcopy(self.participants),
                     consents=copy.deepcopy(self.consents))
@@ -723,16 +728,6 @@ class Alliance(Aggregate):
             "appreciations": copy.deepcopy(self.appreciations), "closing": copy.deepcopy(self.closing),
             "created_on": self.created_on.isoformat(), "modified_on": self.modified_on.isoformat(),
         }
-
-
-# The commands a participant may run by name (the sync protocol maps onto these).
-COMMANDS = (
-    "invite_participant", "join", "leave", "add_question", "reword_question", "remove_question",
-    "answer_question", "give_own_answer", "make_commitment", "amend_commitment",
-    "complete_commitment", "withdraw_commitment", "resolve_conflict", "schedule_review",
-    "hold_review", "give_consent", "break_alliance", "renew_alliance", "close_alliance",
-    "appreciate", "restore_version",
-)
 
 
 def _key(value: Any) -> str | None:

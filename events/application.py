@@ -5,6 +5,7 @@ nothing here reads the environment or knows about HTTP.
 """
 
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Iterator
 from uuid import UUID
 
@@ -14,17 +15,19 @@ from eventsourcing.persistence import IntegrityError
 from events import history
 from events.accounts import Account
 from events.allies import Inventory
-from events.alliance import COMMANDS, Alliance, AlreadyExists, InvalidInput, NotFound
+from events.alliance import Alliance, AlreadyExists, NotFound
+from events.commands import ALLIANCE_COMMANDS, INVENTORY_COMMANDS, DesignAlliance, arguments, checked
 from events.audit import ChainReport, verify_chain
-from events.devices import Device
+from events.devices import Device, device_id
 from events.repository import CopyOnWriteRepository, retry_stale
 from events.signin import SignIn
-from events.sync import NO_SUCH_ALLIANCE, Sync
+from events.keys import SERVER_KEY_ID, ServerKey
 
 DESIGNED_TOPIC = "alliance.Designed"
+NO_SUCH_ALLIANCE = "There is no such alliance, or you are not one of its participants."
 
 
-class AllianceApplication(SignIn, Sync, Application):
+class AllianceApplication(SignIn, Application):
     """Alliances, the people in them and their devices, in one store, so one
     transaction can hold everything a sync push causes."""
 
@@ -38,14 +41,21 @@ class AllianceApplication(SignIn, Sync, Application):
         return CopyOnWriteRepository(event_store=self.events, snapshot_store=self.snapshots,
                                      cache_maxsize=int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or 0) or None)
 
-    # ----- commands -----
+    # ----- commands: one path, typed by events/commands.py -----
+
+    def design(self, *, alliance_id: Any, by: str, device: str, args: Any, facilitator_name: str) -> Alliance:
+        """A new alliance (not saved yet) with an id the client made; the facilitator's
+        name is the one given in `args`, or else `facilitator_name`."""
+        design = checked(DesignAlliance, args, "design alliance")
+        design.setdefault("facilitator_name", facilitator_name)
+        return Alliance.design(alliance_id=alliance_id, by=by, device=device, **design)
 
     def design_alliance(self, *, alliance_id: Any, by: str, device: str, title: str,
                         template: str, facilitator_name: str) -> Alliance:
         """Create an alliance with an id the client made; a retried creation
         (same id, same person, same title and template) returns the one stored."""
-        alliance = Alliance.design(alliance_id=alliance_id, by=by, device=device, title=title,
-                                   template=template, facilitator_name=facilitator_name)
+        alliance = self.design(alliance_id=alliance_id, by=by, device=device,
+                               args={"title": title, "template": template}, facilitator_name=facilitator_name)
         try:
             self.save(alliance)
         except IntegrityError:
@@ -57,11 +67,8 @@ class AllianceApplication(SignIn, Sync, Application):
         return alliance
 
     def act(self, alliance_id: Any, command: str, *, by: str, device: str, **args: Any) -> Alliance:
-        """Run one named command on an alliance and save what it records.
+        """Run one command on an alliance and save what it records.
         A concurrent writer makes the save fail; then reload and run it again."""
-        if command not in COMMANDS:
-            raise InvalidInput(f"There is no command called {command!r}.")
-
         @retry_stale
         def attempt() -> Alliance:
             alliance = self.alliance(alliance_id)
@@ -71,17 +78,17 @@ class AllianceApplication(SignIn, Sync, Application):
 
         return attempt()
 
-    def run_command(self, alliance: Alliance, command: str, *, by: str, device: str, args: dict) -> None:
+    def run_command(self, alliance: Alliance, command: str, *, by: str, device: str, args: Any) -> None:
         """Apply one command to a loaded alliance (not saved): the caller saves,
-        so a batch of commands can be saved together."""
+        so a batch of commands (a push) can be saved together."""
+        args = arguments(ALLIANCE_COMMANDS, command, args)
         if command == "restore_version":  # the command needs the content of both versions
-            args = dict(args)
-            args["content"] = self._content_at(alliance, args.get("version"), below=alliance.version)
-            args["base_content"] = self._content_at(alliance, args.get("base_version"), below=alliance.version + 1)
-        try:
-            getattr(alliance, command)(by=by, device=device, **args)
-        except TypeError as error:  # wrong or missing arguments for this command
-            raise InvalidInput(f"Wrong arguments for {command}: {error}") from None
+            args["content"] = self._content_at(alliance, args["version"], below=alliance.version)
+            args["base_content"] = self._content_at(alliance, args["base_version"], below=alliance.version + 1)
+        getattr(alliance, command)(by=by, device=device, **args)
+
+    def run_inventory_command(self, inventory: Inventory, command: str, args: Any) -> None:
+        getattr(inventory, command)(**arguments(INVENTORY_COMMANDS, command, args))
 
     def _content_at(self, alliance: Alliance, version: Any, *, below: int) -> dict:
         """An earlier version's content, or {} where there is no such version (the command says why)."""
@@ -118,6 +125,42 @@ class AllianceApplication(SignIn, Sync, Application):
             start = found[-1].id
 
     # ----- reading -----
+
+    def stored(self, aggregate_id: UUID) -> bool:
+        """Whether anything at all (an alliance, an account, a device...) is stored under this id."""
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def device(self, client_id: str) -> Device | None:
+        """A device's ledger, or None before its first push (or, in a store from before
+        issue 9, something else squatting on its id: its sync layer refuses it)."""
+        try:
+            return self.repository.get(device_id(client_id))
+        except AggregateNotFoundError:
+            return None
+
+    def inventory_of(self, user_id: str) -> Inventory | None:
+        """The person's own ally inventory, or None before their first ally (or when an
+        account from before issue 9 points at one that was never stored)."""
+        inventory = self.account(user_id).inventory
+        if not inventory:
+            return None
+        try:
+            return self.repository.get(UUID(inventory))
+        except AggregateNotFoundError:
+            return None
+
+    @cached_property
+    def server_key(self) -> ServerKey:
+        """The server's own secret: made once, by whichever process needs it first."""
+        try:
+            return self.repository.get(SERVER_KEY_ID)
+        except AggregateNotFoundError:
+            key = ServerKey.make()
+            try:
+                self.save(key)
+            except IntegrityError:  # another process made it meanwhile
+                return self.repository.get(SERVER_KEY_ID)
+            return key
 
     def alliance(self, alliance_id: Any, *, version: int | None = None,
                  at: datetime | None = None) -> Alliance:

@@ -21,9 +21,11 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from events.application import AllianceApplication
+from sync import SyncService
 from server.alliances import AlliancesController, InvitationsController
 from server.auth import OPEN, AuthController, bearer_auth
 from server.exports import EXPORTS
+from server.operations import open_store
 from server.metrics import metrics, record_request
 from server.openapi import StrictStructSchema, openapi_config
 from server.problems import HANDLERS, problem
@@ -109,14 +111,19 @@ def the_store(state: State) -> AllianceApplication:
     return state.alliances
 
 
+def the_sync_service(state: State) -> SyncService:
+    return state.sync
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     logging.basicConfig(format="%(message)s")  # only where nothing set up logging before us
     log.setLevel(settings.log_level)
     backend = (PsycoPgBackend(settings) if settings.database_url else MemoryChannelsBackend())
 
-    def open_store(app: Litestar) -> None:
-        app.state.alliances = AllianceApplication(env=settings.event_store_env("alliances"))
+    def open(app: Litestar) -> None:
+        app.state.alliances = open_store(settings, must_exist=False)
+        app.state.sync = SyncService(app.state.alliances)
 
     def close_store(app: Litestar) -> None:
         app.state.alliances.close()
@@ -125,9 +132,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[healthz, readyz, metrics, list_templates, AuthController, SyncController, AlliancesController,
                         InvitationsController, *EXPORTS, *PAGES],
         template_config=TemplateConfig(directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine),
-        on_startup=[open_store],
+        on_startup=[open],
         on_shutdown=[close_store],
         dependencies={"alliances": Provide(the_store, sync_to_thread=False),
+                      "sync": Provide(the_sync_service, sync_to_thread=False),
                       "settings": Provide(lambda: settings, sync_to_thread=False)},
         middleware=[security_headers, request_log, bearer_auth,
                     RateLimitConfig(rate_limit=("minute", settings.auth_per_minute),

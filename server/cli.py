@@ -14,10 +14,6 @@ from server import operations
 from server.settings import Settings, SettingsError
 
 
-def open_alliances(settings: Settings) -> AllianceApplication:
-    return AllianceApplication(env=settings.event_store_env("alliances"))
-
-
 def demo(app: AllianceApplication) -> int:
     """Design a small coaching alliance, change it, and show its history."""
     coach, client = "coach@example.org", "client@example.org"
@@ -109,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return serve(args.host, args.port)
         if args.command in ("demo", "verify"):
-            return {"demo": demo, "verify": verify}[args.command](open_alliances(settings))
+            return {"demo": demo, "verify": verify}[args.command](operations.open_store(settings, must_exist=False))
         if args.command in ("migrate", "stats", "rebuild"):
             return getattr(operations, args.command)(settings)
         if args.command == "import":

@@ -10,7 +10,7 @@ from eventsourcing.persistence import PersistenceError
 
 from events.accounts import BadCredentials, EmailTaken
 from events.alliance import AllianceError, AlreadyExists, InvalidInput, NotAllowedNow, NotAParticipant, NotFound
-from events.sync import DeviceNotYours, OutOfOrder
+from sync import DeviceNotYours, OutOfOrder
 
 STATUS = {NotFound: 404, NotAParticipant: 404, InvalidInput: 422, NotAllowedNow: 409, AlreadyExists: 409,
           EmailTaken: 409, BadCredentials: 401}

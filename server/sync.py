@@ -13,7 +13,8 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from events.accounts import Account
 from events.application import AllianceApplication
-from events.sync import MAX_MUTATIONS
+from sync import SyncService
+from sync.mutations import MAX_MUTATIONS
 from server.metrics import LIVE_CLIENTS, count_push
 from server.pokes import SIGNED_OUT, poke, session_channel, user_channel
 from server.openapi import BEARER, problems
@@ -88,9 +89,9 @@ class SyncController(Controller):
     @post("/push", status_code=200, summary="Apply a device's numbered mutations, exactly once",
           responses=problems(400, 401, 403, 409, 413))
     async def push(self, request: Request[Account, str, object], data: JSONBody[Push],
-                   alliances: NamedDependency[AllianceApplication], channels: NamedDependency[ChannelsPlugin]) -> Pushed:
+                   sync: NamedDependency[SyncService], channels: NamedDependency[ChannelsPlugin]) -> Pushed:
         mutations = [msgspec.structs.asdict(m) for m in data.mutations]
-        result = await to_thread.run_sync(alliances.push, request.user.user_id, data.client_id, mutations)
+        result = await to_thread.run_sync(sync.push, request.user.user_id, data.client_id, mutations)
         count_push(result.results)
         poke(channels, result.changed)
         return msgspec.convert({"last_mutation_id": result.last_mutation_id, "results": result.results}, Pushed)
@@ -98,8 +99,8 @@ class SyncController(Controller):
     @post("/pull", status_code=200, sync_to_thread=True, summary="What changed since the cursor, in commit order",
           responses=problems(400, 401, 403, 413))
     def pull(self, request: Request[Account, str, object], data: JSONBody[Pull],
-             alliances: NamedDependency[AllianceApplication]) -> Pulled:
-        return msgspec.convert(alliances.pull(request.user.user_id, data.client_id, data.cursor, data.limit), Pulled)
+             sync: NamedDependency[SyncService]) -> Pulled:
+        return msgspec.convert(sync.pull(request.user.user_id, data.client_id, data.cursor, data.limit), Pulled)
 
     @get("/live", summary="Server-sent events: a poke whenever one of your alliances changes",
          media_type="text/event-stream", responses=problems(401))

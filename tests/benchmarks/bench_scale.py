@@ -52,6 +52,7 @@ from bench_sync import (
 
 from events.application import AllianceApplication
 from server.settings import Settings
+from sync import SyncService
 
 CHUNK = 500  # mutations per in-process push while building a store
 
@@ -76,7 +77,7 @@ class Writer:
             body = [{"id": self.next_id + i, "alliance_id": a, "name": n, "args": args}
                     for i, (a, n, args) in enumerate(chunk)]
             self.next_id += len(chunk)
-            result = self.app.push(self.user_id, self.client_id, body)
+            result = SyncService(self.app).push(self.user_id, self.client_id, body)
             if any(r["status"] != "applied" for r in result.results):
                 raise RuntimeError(f"in-process push: {[r for r in result.results if r['status'] != 'applied'][:1]}")
 

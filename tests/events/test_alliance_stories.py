@@ -10,8 +10,9 @@ from uuid import uuid4
 import pytest
 
 from events.alliance import (
-    COMMANDS, Alliance, AlreadyExists, InvalidInput, NotAllowedNow, NotAParticipant, NotFound,
+    Alliance, AlreadyExists, InvalidInput, NotAllowedNow, NotAParticipant, NotFound,
 )
+from events.commands import ALLIANCE_COMMANDS
 from events.templates import TEMPLATES
 
 ANN = {"by": "ann", "device": "ann-phone"}
@@ -517,7 +518,7 @@ def test_closing_needs_a_celebration(alliance):
     assert alliance.closing == {"by": "ann", "celebration": "Dinner at the harbour"}
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", ALLIANCE_COMMANDS)
 def test_a_closed_alliance_can_be_read_but_no_longer_changed(alliance, command):
     cid, cays = commitment(alliance), invite(alliance, "Cay")
     alliance.close_alliance(**ANN, celebration="We reached the goal")

@@ -7,6 +7,7 @@ import pytest
 
 from events.allies import Inventory
 from events.alliance import InvalidInput, NotFound
+from sync import SyncService
 
 TODAY = date(2027, 3, 1)
 
@@ -98,10 +99,10 @@ def test_the_inventory_syncs_to_its_owner_only(app):
     mallory, _ = app.sign_up(email=f"mal-{uuid4().hex[:6]}@example.org", password="correct horse",
                              display_name="Mallory")
     mallory_device = f"mal-{uuid4().hex[:8]}"
-    mallory_cursor = app.pull(mallory, mallory_device, None)["cursor"]
+    mallory_cursor = SyncService(app).pull(mallory, mallory_device, None)["cursor"]
     goal, kim = str(uuid4()), str(uuid4())
     phone = f"sam-phone-{uuid4().hex[:8]}"
-    result = app.push(sam, phone, [
+    result = SyncService(app).push(sam, phone, [
         {"id": 1, "alliance_id": "", "name": "add_goal", "args": {"goal_id": goal, "text": "Open a studio"}},
         {"id": 2, "alliance_id": "", "name": "add_ally",
          "args": {"ally_id": kim, "name": "Kim Secret", "kinds": ["candid"], "supports": [goal]}},
@@ -111,15 +112,15 @@ def test_the_inventory_syncs_to_its_owner_only(app):
     sams_inventory = app.account(sam).inventory
     assert result.changed == {sams_inventory: [sam]}  # only Sam's devices are poked
 
-    laptop = app.pull(sam, f"sam-laptop-{uuid4().hex[:8]}", None)
+    laptop = SyncService(app).pull(sam, f"sam-laptop-{uuid4().hex[:8]}", None)
     assert laptop["inventory"]["allies"][kim]["name"] == "Kim Secret"
-    assert app.pull(sam, phone, app.pull(sam, phone, None)["cursor"])["inventory"] is None  # nothing new
+    assert SyncService(app).pull(sam, phone, SyncService(app).pull(sam, phone, None)["cursor"])["inventory"] is None  # nothing new
 
     # Mallory: her pulls, her own inventory mutations, and Sam's inventory id as an alliance.
-    for pulled in (app.pull(mallory, f"mal-other-{uuid4().hex[:8]}", None),
-                   app.pull(mallory, mallory_device, mallory_cursor)):
+    for pulled in (SyncService(app).pull(mallory, f"mal-other-{uuid4().hex[:8]}", None),
+                   SyncService(app).pull(mallory, mallory_device, mallory_cursor)):
         assert pulled["inventory"] is None and "Kim Secret" not in str(pulled)
-    mine = app.push(mallory, f"mal-phone-{uuid4().hex[:8]}", [
+    mine = SyncService(app).push(mallory, f"mal-phone-{uuid4().hex[:8]}", [
         {"id": 1, "alliance_id": sams_inventory, "name": "remove_ally", "args": {"ally_id": kim}},
         {"id": 2, "alliance_id": sams_inventory, "name": "answer_question",
          "args": {"question_id": "x", "text": "y", "base_revision": 0}}])
@@ -129,4 +130,4 @@ def test_the_inventory_syncs_to_its_owner_only(app):
     with pytest.raises(NotFound):
         app.alliance(sams_inventory)
     # Creating an alliance under the inventory's id would tell that it exists: nobody can know the id.
-    assert sams_inventory not in str(app.pull(mallory, mallory_device, mallory_cursor))
+    assert sams_inventory not in str(SyncService(app).pull(mallory, mallory_device, mallory_cursor))

@@ -9,6 +9,7 @@ import threading
 import uuid
 
 from events.devices import device_id
+from sync import SyncService
 
 PUSHERS, PUSHES, READERS, EARLIER = 4, 25, 2, 400
 
@@ -18,7 +19,7 @@ def test_concurrent_pushes_and_pulls_into_one_alliance(app):
                              display_name="Ann")
     alliance_id = str(uuid.uuid4())
     # A well-used alliance: copying it takes long enough for another thread to meet it half-changed.
-    app.push(user_id, "phone-000", [{"id": 1, "name": "create_alliance", "alliance_id": alliance_id,
+    SyncService(app).push(user_id, "phone-000", [{"id": 1, "name": "create_alliance", "alliance_id": alliance_id,
                                      "args": {"title": "Our trip", "template": "personal"}}] + [
         {"id": n, "name": "make_commitment", "alliance_id": alliance_id,
          "args": {"commitment_id": str(uuid.uuid4()), "text": f"earlier {n}", "owner_id": user_id}}
@@ -32,7 +33,7 @@ def test_concurrent_pushes_and_pulls_into_one_alliance(app):
         for number in range(1, PUSHES + 1):
             commitment_id = str(uuid.uuid4())
             try:
-                result = app.push(user_id, client_id, [{
+                result = SyncService(app).push(user_id, client_id, [{
                     "id": number, "name": "make_commitment", "alliance_id": alliance_id,
                     "args": {"commitment_id": commitment_id, "text": f"{n}/{number}", "owner_id": user_id}}])
                 assert result.results[0]["status"] == "applied"
@@ -40,7 +41,7 @@ def test_concurrent_pushes_and_pulls_into_one_alliance(app):
             except Exception as error:  # noqa: BLE001 - each one is a 500 a person would have seen
                 errors.append(repr(error))
 
-    start = app.pull(user_id, "phone-000", None)["cursor"]
+    start = SyncService(app).pull(user_id, "phone-000", None)["cursor"]
 
     pushing = threading.Event()
 
@@ -48,7 +49,7 @@ def test_concurrent_pushes_and_pulls_into_one_alliance(app):
         cursor = start
         while pushing.is_set():
             try:
-                page = app.pull(user_id, "phone-000", cursor)
+                page = SyncService(app).pull(user_id, "phone-000", cursor)
                 cursor = page["cursor"]
                 assert all(a["version"] >= 1 for a in page["alliances"])
             except Exception as error:  # noqa: BLE001

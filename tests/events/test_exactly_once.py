@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from events.devices import device_id
-from events.sync import OutOfOrder
+from sync import OutOfOrder, SyncService
 
 QUESTIONS = ("purpose.why", "purpose.outcomes")  # the coaching template's first questions
 KINDS = ("answer", "answer_stale", "make", "amend", "amend_stale", "complete", "add_question")
@@ -97,7 +97,7 @@ class Client:
     def send(self, mutations: list[dict]) -> tuple[list[dict], int | None]:
         """One push over the network: (results, last acknowledged), or None when out of order."""
         try:
-            pushed = self.app.push(self.user_id, self.client_id, mutations)
+            pushed = SyncService(self.app).push(self.user_id, self.client_id, mutations)
         except OutOfOrder as error:
             return error.results, None
         return pushed.results, pushed.last_mutation_id
@@ -154,8 +154,8 @@ def set_up(app, people: dict, outboxes: list) -> tuple[list[Client], dict[str, l
     """Ann designs a shared alliance and Bob joins it by link; each also has one of their own."""
     ann, bob, tag = people["ann"], people["bob"], uuid4().hex[:8]
     shared, own = str(uuid4()), {"ann": str(uuid4()), "bob": str(uuid4())}
-    app.push(ann, f"setup-ann-{tag}", [creation(1, shared, "Ours"), creation(2, own["ann"], "Ann's own")])
-    app.push(bob, f"setup-bob-{tag}", [creation(1, own["bob"], "Bob's own")])
+    SyncService(app).push(ann, f"setup-ann-{tag}", [creation(1, shared, "Ours"), creation(2, own["ann"], "Ann's own")])
+    SyncService(app).push(bob, f"setup-bob-{tag}", [creation(1, own["bob"], "Bob's own")])
     app.accept_invitation(bob, app.create_invitation(ann, shared, name="Bob")["token"])
     clients = [Client(app, people[who], f"{who}-{what}-{tag}", intents, shared, own[who])
                for (who, what), intents in zip(DEVICES, outboxes)]
@@ -166,7 +166,7 @@ def pull_all(client: Client, cursor: str | None, limit: int) -> list[dict]:
     """Pages from a cursor until the server says there is no more."""
     pages = []
     while True:
-        pages.append(client.app.pull(client.user_id, client.client_id, cursor, limit))
+        pages.append(SyncService(client.app).pull(client.user_id, client.client_id, cursor, limit))
         cursor = pages[-1]["cursor"]
         if not pages[-1]["more"]:
             return pages
@@ -176,7 +176,7 @@ def pull_all(client: Client, cursor: str | None, limit: int) -> list[dict]:
 @given(outboxes=outboxes, schedule=st.lists(steps, max_size=14), limit=st.integers(1, 6))
 def test_every_mutation_is_applied_once_whatever_the_network_does(app, people, outboxes, schedule, limit):
     clients, alliances_of = set_up(app, people, outboxes)
-    cursors = {c.client_id: app.pull(c.user_id, c.client_id, None)["cursor"] for c in clients}
+    cursors = {c.client_id: SyncService(app).pull(c.user_id, c.client_id, None)["cursor"] for c in clients}
     since = app.recorder.max_notification_id()
     with ThreadPoolExecutor(max_workers=2) as pool:
         for device, action, size, extra in schedule:
@@ -204,7 +204,7 @@ def test_every_mutation_is_applied_once_whatever_the_network_does(app, people, o
                  for aid in {a for ids in alliances_of.values() for a in ids} for e in app.events.get(UUID(aid))}
     for client in clients:
         mine = alliances_of[client.user_id]
-        fresh = app.pull(client.user_id, client.client_id, None)
+        fresh = SyncService(app).pull(client.user_id, client.client_id, None)
         assert fresh["reset"] and fresh["last_mutation_id"] == len(client.intents)
         states = {a["id"]: a for a in fresh["alliances"]}
         assert set(states) == set(app.account(client.user_id).alliances)
@@ -223,6 +223,6 @@ def test_every_mutation_is_applied_once_whatever_the_network_does(app, people, o
             assert mine_seen == sum(client.status(n) in EFFECTIVE for n in range(1, acked + 1))
         assert [p["last_mutation_id"] for p in pages][-1] == len(client.intents)
         assert all(folded[aid] == app.alliance(aid).as_dict() for aid in mine if aid in folded)
-        again = app.pull(client.user_id, client.client_id, pages[-1]["cursor"])
+        again = SyncService(app).pull(client.user_id, client.client_id, pages[-1]["cursor"])
         assert (again["events"], again["more"], again["reset"]) == ([], False, False)
         assert again["last_mutation_id"] == len(client.intents)

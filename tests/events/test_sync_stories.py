@@ -11,7 +11,8 @@ import pytest
 from events.alliance import NotFound
 from events.devices import device_id
 from events.signin import NO_SUCH_INVITATION
-from events.sync import NO_SUCH_ALLIANCE, DeviceNotYours, OutOfOrder
+from events.application import NO_SUCH_ALLIANCE
+from sync import DeviceNotYours, OutOfOrder, SyncService
 
 WHY, OUTCOMES = "purpose.why", "purpose.outcomes"  # the coaching template's first questions
 
@@ -31,7 +32,7 @@ class Phone:
         return mutation(self.sent, alliance_id, name, **args)
 
     def push(self, *mutations):
-        return self.app.push(self.user_id, self.client_id, list(mutations))
+        return SyncService(self.app).push(self.user_id, self.client_id, list(mutations))
 
     def do(self, alliance_id, name, **args) -> dict:
         """One mutation in a push of its own; its result."""
@@ -44,7 +45,7 @@ class Phone:
         return alliance_id
 
     def pull(self, cursor=None, limit=500) -> dict:
-        return self.app.pull(self.user_id, self.client_id, cursor, limit)
+        return SyncService(self.app).pull(self.user_id, self.client_id, cursor, limit)
 
     def another_device(self, name) -> "Phone":
         return Phone(self.app, self.user_id, name)
@@ -146,7 +147,7 @@ def test_a_refused_mutation_does_not_block_the_ones_after_it(app, ann):
     aid = ann.design()
     bad = [(ann.next(aid, "teleport_alliance", to="Mars"), "no mutation called 'teleport_alliance'"),
            (ann.next(aid, "answer_question", question=WHY, words="Hi"), "Wrong arguments for answer_question"),
-           (ann.next(aid, "answer_question", question_id=WHY, text=42, base_revision=0), "answer must be text"),
+           (ann.next(aid, "answer_question", question_id=WHY, text=42, base_revision=0), "text must be text, not a whole number"),
            (ann.next(aid, "answer_question", question_id=WHY, text="Hi", base_revision="0"), "base revision"),
            ({**ann.next(aid, "answer_question"), "args": "To grow"}, "arguments of a mutation are an object"),
            (ann.next(aid, "make_commitment", commitment_id="c-1", text="Notes", owner_id=ann.user_id), "UUID")]
@@ -249,9 +250,9 @@ def test_a_client_id_belongs_to_one_account(app, ann, bob):
     applied, and he cannot pull through it either (not even her count)."""
     ann.design()
     with pytest.raises(DeviceNotYours):
-        app.push(bob.user_id, ann.client_id, [mutation(2, uuid4(), "create_alliance", title="x", template="blank")])
+        SyncService(app).push(bob.user_id, ann.client_id, [mutation(2, uuid4(), "create_alliance", title="x", template="blank")])
     with pytest.raises(DeviceNotYours):
-        app.pull(bob.user_id, ann.client_id, None)
+        SyncService(app).pull(bob.user_id, ann.client_id, None)
     assert ledger(app, ann).last_mutation_id == 1 and app.account(bob.user_id).alliances == []
 
 
@@ -393,17 +394,18 @@ def test_a_cursor_from_another_history_starts_the_device_afresh(tmp_path):
         return AllianceApplication(env=Settings(data_dir=tmp_path / name).event_store_env("alliances"))
 
     def create(app, user, title, mutation_id=1):
-        return app.push(user, "ann-phone-1", [{"id": mutation_id, "alliance_id": str(uuid4()),
-                                               "name": "create_alliance", "args": {"title": title, "template": "blank"}}])
+        return SyncService(app).push(user, "ann-phone-1", [{
+            "id": mutation_id, "alliance_id": str(uuid4()), "name": "create_alliance",
+            "args": {"title": title, "template": "blank"}}])
 
     before, after = store("before"), store("after")
     for app in (before, after):
         user, _ = app.sign_up(email="ann@example.org", password="correct horse", display_name="Ann")
     create(before, user, "Before")
-    cursor = before.pull(user, "ann-phone-1", None)["cursor"]
+    cursor = SyncService(before).pull(user, "ann-phone-1", None)["cursor"]
     create(after, user, "After")  # the same positions, other events
     create(after, user, "Later", 2)
-    pulled = after.pull(user, "ann-phone-1", cursor)
+    pulled = SyncService(after).pull(user, "ann-phone-1", cursor)
     assert pulled["reset"] is True
     assert sorted(a["title"] for a in pulled["alliances"]) == ["After", "Later"]
     before.close()

@@ -16,7 +16,8 @@ import pytest
 from litestar.testing import TestClient
 
 from events.devices import device_id
-from events.sync import INVENTORY_MUTATIONS, MUTATION_NAMES, NO_SUCH_ALLIANCE
+from events.application import NO_SUCH_ALLIANCE
+from sync.mutations import INVENTORY_MUTATIONS, MUTATION_NAMES
 from people import PROBLEM, Person
 from server.app import create_app
 

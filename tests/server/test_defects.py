@@ -20,6 +20,7 @@ from server.app import create_app
 from server.operations import migrate
 from server.settings import Settings
 from servers import add_question, create_alliance, join, login, push_ok, signup
+from sync import SyncService
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def test_alliance_migrate_repairs_every_such_account(tmp_path, capsys):
     assert migrate(settings) == 0
     assert "1 account(s) pointing at an ally inventory never stored, repaired" in capsys.readouterr().out
     app = AllianceApplication(env=settings.event_store_env("alliances"))
-    assert app.pull(user_id, "ann-phone-1", None)["inventory"]["goals"] == {}
+    assert SyncService(app).pull(user_id, "ann-phone-1", None)["inventory"]["goals"] == {}
     app.close()
     assert migrate(settings) == 0
     assert "tables already there, nothing to do" in capsys.readouterr().out

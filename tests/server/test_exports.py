@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 from litestar.testing import TestClient
 
-from events.sync import NO_SUCH_ALLIANCE
+from events.application import NO_SUCH_ALLIANCE
 from people import Person
 from server.app import create_app
 from server.settings import Settings

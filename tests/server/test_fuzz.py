@@ -38,7 +38,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.python import asgi
 
 from events.alliance import Alliance
-from events.sync import MUTATIONS
+from sync.mutations import MUTATIONS
 from events.templates import TEMPLATES
 from server import sync
 from server.app import create_app

@@ -16,6 +16,7 @@ import pytest
 from events.application import AllianceApplication
 from server.cli import main
 from server.settings import Settings
+from sync import SyncService
 
 PASSWORD = "a long enough secret"
 
@@ -48,7 +49,7 @@ def sign_up(app, name) -> str:
 
 def push(app, user_id, client_id, number, alliance_id, name, **args):
     mutation = {"id": number, "alliance_id": str(alliance_id), "name": name, "args": args}
-    (result,) = app.push(user_id, client_id, [mutation]).results
+    (result,) = SyncService(app).push(user_id, client_id, [mutation]).results
     assert result["status"] == "applied", result
     return result
 

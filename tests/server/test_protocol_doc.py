@@ -14,9 +14,10 @@ from events import alliance as domain
 from events.alliance import Alliance
 from events.allies import Inventory
 from events.application import AllianceApplication
-from events.sync import INVENTORY_MUTATIONS, MUTATION_NAMES, MUTATIONS
+from sync.mutations import INVENTORY_MUTATIONS, MUTATION_NAMES, MUTATIONS
 from server.app import create_app
 from server.settings import Settings
+from sync import SyncService
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md").read_text()
 
@@ -107,8 +108,8 @@ def test_every_status_of_a_push_result_is_in_the_doc(tmp_path):
                  mutation(3, "answer_question", question_id=question, text="This", base_revision=0),
                  mutation(4, "complete_commitment", commitment_id=str(uuid.uuid4()))]
         other_device = [mutation(1, "answer_question", question_id=question, text="That", base_revision=0)]
-        results = (app.push(user, "doc-device-1", first).results + app.push(user, "doc-device-2", other_device).results
-                   + app.push(user, "doc-device-1", first).results)
+        results = (SyncService(app).push(user, "doc-device-1", first).results + SyncService(app).push(user, "doc-device-2", other_device).results
+                   + SyncService(app).push(user, "doc-device-1", first).results)
     finally:
         app.close()
     statuses = [r["status"] for r in results]

@@ -1,0 +1,80 @@
+"""The sync service: holds the application and answers a device's push and pull
+(docs/PROTOCOL.md). Push applies a device's numbered mutations exactly once:
+everything a push causes is saved in one transaction with the device's ledger,
+saved last so that it ends the transaction in the log."""
+
+from dataclasses import dataclass, field
+
+from events.application import AllianceApplication
+from events.devices import Device
+from events.repository import retry_stale
+from sync.pull import pull
+from sync.push import Batch
+
+
+class OutOfOrder(Exception):
+    """A mutation numbered past the next expected one: nothing from it on is applied."""
+
+    def __init__(self, expected: int, results: list[dict]):
+        super().__init__(f"Expected mutation {expected} next.")
+        self.expected, self.results = expected, results
+
+
+class DeviceNotYours(Exception):
+    pass
+
+
+@dataclass
+class PushResult:
+    last_mutation_id: int
+    results: list[dict]
+    changed: dict[str, list[str]] = field(default_factory=dict)  # what changed -> who may see it
+
+
+class SyncService:
+    def __init__(self, app: AllianceApplication):
+        self.app = app
+
+    def push(self, user_id: str, client_id: str, mutations: list[dict]) -> PushResult:
+        """Apply a device's mutations once each, in order; a stale save runs the whole push again."""
+        return retry_stale(self._push_once)(user_id, client_id, mutations)
+
+    def pull(self, user_id: str, client_id: str, cursor: str | None, limit: int = 500) -> dict:
+        """The user's alliances that changed since `cursor`, and their events in commit
+        order, up to about `limit` events."""
+        self._device(user_id, client_id)
+        return pull(self.app, user_id, client_id, cursor, max(1, min(limit, 1000)))
+
+    def _push_once(self, user_id: str, client_id: str, mutations: list[dict]) -> PushResult:
+        device = self._device(user_id, client_id) or Device.register(client_id, user_id)
+        batch = Batch(self.app, user_id, client_id)
+        last_before = device.last_mutation_id
+        results: list[dict] = []
+        outcomes: list[dict] = []  # of the mutations applied by this push, in order
+        for mutation in mutations:
+            number, expected = mutation["id"], last_before + len(outcomes) + 1
+            if number < expected:
+                stored = device.outcome(number) if number <= last_before else outcomes[number - last_before - 1]
+                results.append({"id": number, "status": "duplicate", "error": stored["error"],
+                                "outcome": stored["status"]})
+            elif number > expected:
+                self._save(batch, device, last_before + 1, outcomes)
+                raise OutOfOrder(expected, results)
+            else:
+                outcome = batch.apply(mutation)
+                outcomes.append(outcome)
+                results.append({"id": number, **outcome})
+        self._save(batch, device, last_before + 1, outcomes)
+        return PushResult(device.last_mutation_id, results, batch.changed())
+
+    def _save(self, batch: Batch, device: Device, first: int, outcomes: list[dict]) -> None:
+        if outcomes:
+            device.mutations_applied(first=first, outcomes=outcomes)
+            self.app.save(*batch.aggregates(), device)  # the ledger last: it ends the transaction
+
+    def _device(self, user_id: str, client_id: str) -> Device | None:
+        """The device's ledger, or None before its first push; never another account's."""
+        device = self.app.device(client_id)
+        if device is not None and (not isinstance(device, Device) or device.user_id != user_id):
+            raise DeviceNotYours("This client id belongs to another account: make a new one.")
+        return device
