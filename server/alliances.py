@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from events.accounts import Account
 from events.application import AllianceApplication
+from events.audit import Anchor
 from events.text import quote
 from server.settings import Settings
 from server.pokes import poke
@@ -37,6 +38,19 @@ class ChainCheck(msgspec.Struct):
     head: str
     broken_at: int | None
     problem: str
+    anchor_ok: bool | None
+
+
+# A device's anchor: the `version` and `chain_head` of a state it pulled (both or neither).
+AnchorVersion = Annotated[int | None, QueryParameter(name="version", ge=1, description="the version the device saw")]
+AnchorHead = Annotated[str | None, QueryParameter(name="head", pattern="^[0-9a-f]{64}$",
+                                                  description="the chain_head it saw at that version")]
+
+
+def device_anchor(version: int | None, head: str | None) -> Anchor | None:
+    if (version is None) != (head is None):
+        raise ValidationException("An anchor is a 'version' and a 'head' together: send both or neither.")
+    return None if version is None else Anchor(version, head)
 
 
 def moment(at: str | None) -> datetime | None:
@@ -76,10 +90,10 @@ class AlliancesController(Controller):
         return alliances.diff(alliance_id, from_version, to_version)
 
     @get("/verify", sync_to_thread=True, summary="Recompute the audit chain over the stored events")
-    def verify(self, request: Req, alliance_id: FromPath[str],
-               alliances: NamedDependency[AllianceApplication]) -> ChainCheck:
-        alliances.alliance_for(request.user.user_id, alliance_id)
-        return ChainCheck(**alliances.verify(alliance_id).as_dict())
+    def verify(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
+               version: AnchorVersion = None, head: AnchorHead = None) -> ChainCheck:
+        report = alliances.verify_for(request.user.user_id, alliance_id, device_anchor(version, head))
+        return ChainCheck(**report.as_dict())
 
     @post("/invitations", status_code=201, summary="A single-use link for one new participant")
     async def invite(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
