@@ -110,7 +110,8 @@ def test_an_anchor_a_device_kept_checks_out_until_what_it_saw_is_removed(sqlite_
     assert app.verify(aid).ok  # consistent in itself: only what a device saw tells
     report = app.verify(aid, seen)
     assert (report.ok, report.anchor_ok, report.events, report.broken_at) == (False, False, 2, 3)
-    assert report.problem == "the stored record has only 2 events, but your device saw version 4 (events 3 to 4 were removed)"
+    assert report.problem == ("the stored record has only 2 events, but your device saw version 4 "
+                              "(events 3 to 4 were removed)")
     assert app.verify(aid, earlier).ok
 
 

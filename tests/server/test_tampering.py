@@ -114,7 +114,8 @@ def test_a_rewrite_with_the_chain_recomputed_is_caught_by_the_device_that_saw_it
         ann = Person(client, "Ann")
         alliance_id = seven_versions(ann)
         anchor = anchor_of(ann, alliance_id)
-        earlier = {"version": 2, "head": ann.get(f"/alliances/{alliance_id}", params={"version": 2}).json()["chain_head"]}
+        at_2 = ann.get(f"/alliances/{alliance_id}", params={"version": 2}).json()
+        earlier = {"version": 2, "head": at_2["chain_head"]}
     rewrite_and_rechain(tmp_path, alliance_id, 3, "Draft 2", "We never agreed to this")
 
     with running(tmp_path) as client:
