@@ -727,6 +727,7 @@ class Alliance(Aggregate):
             "awaiting_consent": self.awaiting_consent(), "breaks": copy.deepcopy(self.breaks),
             "appreciations": copy.deepcopy(self.appreciations), "closing": copy.deepcopy(self.closing),
             "created_on": self.created_on.isoformat(), "modified_on": self.modified_on.isoformat(),
+            "chain_head": self.chain,  # devices keep it as an anchor for verify (SYNC.md 15)
         }
 
 

@@ -17,7 +17,7 @@ from events.accounts import Account
 from events.allies import Inventory
 from events.alliance import Alliance, AlreadyExists, NotFound
 from events.commands import ALLIANCE_COMMANDS, INVENTORY_COMMANDS, DesignAlliance, arguments, checked
-from events.audit import ChainReport, verify_chain
+from events.audit import Anchor, ChainReport, verify_chain
 from events.devices import Device, device_id
 from events.repository import CopyOnWriteRepository, retry_stale
 from events.signin import SignIn
@@ -207,15 +207,18 @@ class AllianceApplication(SignIn, Application):
                 high = middle - 1
         return low
 
-    def history(self, alliance_id: Any, *, before: int | None = None, limit: int = 20) -> dict:
-        """A page of history in words, newest first; pass `next_before` for the next page."""
-        latest = self.alliance(alliance_id)
+    def history(self, alliance_id: Any, *, before: int | None = None, limit: int = 20,
+                latest: Alliance | None = None) -> dict:
+        """A page of history in words, newest first; pass `next_before` for the next page.
+        `latest` is the newest version to read (default: now; the audit page passes the
+        checked part of a broken record)."""
+        latest = latest or self.alliance(alliance_id)
         top = latest.version if before is None else min(before - 1, latest.version)
         limit = max(1, min(limit, 200))
         if top < 1:
             return {"entries": [], "next_before": None}
         first = max(1, top - limit + 1)
-        state = self.alliance(alliance_id, version=first - 1) if first > 1 else None
+        state = self.repository.get(latest.id, version=first - 1) if first > 1 else None
         events = self.events.get(latest.id, gt=first - 1, lte=top)
         entries = history.describe_events(state, events, latest)
         return {"entries": entries[::-1], "next_before": first if first > 1 else None}
@@ -225,10 +228,29 @@ class AllianceApplication(SignIn, Application):
         new = self.alliance(alliance_id, version=to_version)
         return history.diff(old, new)
 
-    def verify(self, alliance_id: Any) -> ChainReport:
-        """Recompute the audit chain over the stored rows."""
+    def verify(self, alliance_id: Any, anchor: Anchor | None = None) -> ChainReport:
+        """Recompute the audit chain over the stored rows and check a device's anchor
+        against it (see events.audit for what that proves). Never replays the alliance,
+        so a record too broken to replay is reported, not raised."""
         alliance_id = _uuid(alliance_id)
-        return verify_chain(self.recorder.select_events(alliance_id), self._decode_stored_state)
+        return verify_chain(self.recorder.select_events(alliance_id), self._decode_stored_state, anchor)
+
+    def verify_for(self, user_id: str, alliance_id: Any, anchor: Anchor | None = None) -> ChainReport:
+        """verify, for one of the alliance's participants only. Who is in it is read from
+        the person's account (kept in the same transaction as joining and leaving):
+        the alliance's own events may be what is broken."""
+        try:
+            alliance_id = _uuid(alliance_id)
+        except NotFound:
+            raise NotFound(NO_SUCH_ALLIANCE) from None
+        if str(alliance_id) not in self.account(user_id).alliances:
+            raise NotFound(NO_SUCH_ALLIANCE)
+        return self.verify(alliance_id, anchor)
+
+    def checked_part(self, alliance_id: Any, report: ChainReport) -> Alliance | None:
+        """The alliance as of the last event that checks out in `report` (None if none does):
+        what can still be read of a broken record, without replaying the broken part."""
+        return self.repository.get(_uuid(alliance_id), version=report.events) if report.events else None
 
     def _decode_stored_state(self, state: bytes) -> dict:
         mapper = self.mapper

@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from events.accounts import Account
 from events.application import AllianceApplication
+from events.audit import Anchor
 from events.text import quote
 from server.openapi import BEARER, problems
 from server.settings import Settings
@@ -38,6 +39,19 @@ class ChainCheck(msgspec.Struct):
     head: str
     broken_at: int | None
     problem: str
+    anchor_ok: bool | None
+
+
+# A device's anchor: the `version` and `chain_head` of a state it pulled (both or neither).
+AnchorVersion = Annotated[int | None, QueryParameter(name="version", ge=1, description="the version the device saw")]
+AnchorHead = Annotated[str | None, QueryParameter(name="head", pattern="^[0-9a-f]{64}$",
+                                                  description="the chain_head it saw at that version")]
+
+
+def device_anchor(version: int | None, head: str | None) -> Anchor | None:
+    if (version is None) != (head is None):
+        raise ValidationException("An anchor is a 'version' and a 'head' together: send both or neither.")
+    return None if version is None else Anchor(version, head)
 
 
 def moment(at: str | None) -> datetime | None:
@@ -82,10 +96,10 @@ class AlliancesController(Controller):
 
     @get("/verify", sync_to_thread=True, summary="Recompute the audit chain over the stored events",
          responses=problems(400, 401, 404))
-    def verify(self, request: Req, alliance_id: FromPath[str],
-               alliances: NamedDependency[AllianceApplication]) -> ChainCheck:
-        alliances.alliance_for(request.user.user_id, alliance_id)
-        return ChainCheck(**alliances.verify(alliance_id).as_dict())
+    def verify(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
+               version: AnchorVersion = None, head: AnchorHead = None) -> ChainCheck:
+        report = alliances.verify_for(request.user.user_id, alliance_id, device_anchor(version, head))
+        return ChainCheck(**report.as_dict())
 
     @post("/invitations", status_code=201, summary="A single-use link for one new participant",
           responses=problems(400, 401, 404, 409, 413))

@@ -9,11 +9,14 @@ export const STATUS_WORDS = {
 };
 
 export async function everything() {
-  const [states, outbox, rejected, session] = await Promise.all(
-    [store.alliances(), store.outbox(), store.rejected(), store.getMeta("session")]);
+  const [states, outbox, rejected, session, witnesses] = await Promise.all(
+    [store.alliances(), store.outbox(), store.rejected(), store.getMeta("session"), store.witnesses()]);
   const acknowledged = (await store.getMeta("last_mutation_id")) || 0;
   const pending = outbox.filter((m) => m.id > acknowledged);
-  const byId = new Map(states.map((s) => [s.id, { state: s, pending: [] }]));
+  const byId = new Map(states.map((s) => {
+    const witness = witnesses[s.id];
+    return [s.id, { state: s, pending: [], witness, mismatch: witness?.suspect || witness?.problem ? witness : null }];
+  }));
   for (const m of pending) {
     if (m.name === "create_alliance" && !byId.has(m.alliance_id)) {
       byId.set(m.alliance_id, { state: null, created: m, pending: [] });
@@ -26,6 +29,17 @@ export async function everything() {
 export async function one(id) {
   const all = await everything();
   return { ...all, item: all.alliances.find((a) => (a.state?.id || a.created?.alliance_id) === id) };
+}
+
+// The anchor this phone vouches for: the oldest head it saw that the server has not yet shown it still
+// holds, else its last pull's.
+export const anchor = (item) => store.anchorQuery(item?.witness) || store.anchorQuery(item?.state);
+
+// Said on an alliance whose record on the server changed under what this phone saw (SYNC.md 15),
+// in the server's words once it has checked the phone's anchor.
+export function mismatchWords(seen) {
+  return `The record on the server no longer matches what this phone saw${
+    seen.problem ? `: ${seen.problem}` : ` at version ${seen.version}`}.`;
 }
 
 // The latest pending value of something, if this device changed it and the server has not answered yet.

@@ -48,6 +48,21 @@ export const alliance = (id) => transaction(["alliances"], "readonly", ({ allian
 export const outbox = () => transaction(["outbox"], "readonly", ({ outbox }) => ask(outbox.getAll()));
 export const rejected = () => transaction(["rejected"], "readonly", ({ rejected }) => ask(rejected.getAll()));
 export const dismiss = (id) => transaction(["rejected"], "readwrite", ({ rejected }) => { rejected.delete(id); });
+export const witnesses = async () => (await getMeta("witnesses")) || {};
+// An anchor (a version and the chain head seen at it) as GET /verify takes it; "" for a state kept before heads came.
+export const anchorQuery = (seen) => (seen?.chain_head ? `version=${seen.version}&head=${seen.chain_head}` : "");
+
+// What the server said of a head this phone kept: still in its record (forgotten: the newer state
+// is the anchor now), or, in its words, what changed.
+export function checkedWitness(id, check) {
+  return transaction(["meta"], "readwrite", async ({ meta }) => {
+    const all = (await ask(meta.get("witnesses"))) || {};
+    if (!all[id]) return;
+    if (check.ok) delete all[id];
+    else all[id].problem = check.problem;
+    meta.put(all, "witnesses");
+  });
+}
 
 // Add a mutation with the next number of this device. Numbering and adding
 // happen in one transaction, so two tabs never take the same number.
@@ -72,10 +87,31 @@ export function recordRejections(results, sent) {
   });
 }
 
+// The server sends an older version than this phone held, or the same version with another chain head:
+// its record no longer matches what the phone saw (SYNC.md 15).
+const rewritten = (held, state) => state.version < held.version
+  || (state.version === held.version && held.chain_head && state.chain_head !== held.chain_head);
+
 // A pull's answer, all at once: alliances (and the ally inventory) replaced by the server's state,
-// acknowledged mutations dropped from the outbox, the cursor moved on.
+// acknowledged mutations dropped from the outbox, the cursor moved on. A chain head this phone held is
+// not simply dropped for a newer one: it is kept in "witnesses" (the oldest one not yet checked) until
+// the server shows its record still holds it, and marked suspect at once where the pull shows it does not.
 export function applyPull(answer) {
-  return transaction(["meta", "alliances", "outbox"], "readwrite", ({ meta, alliances, outbox }) => {
+  return transaction(["meta", "alliances", "outbox"], "readwrite", async ({ meta, alliances, outbox }) => {
+    const witnesses = (await ask(meta.get("witnesses"))) || {};
+    for (const state of answer.alliances) {
+      const held = await ask(alliances.get(state.id));
+      const suspect = Boolean(held) && rewritten(held, state);
+      if (suspect || (held?.chain_head && held.chain_head !== state.chain_head)) {
+        witnesses[state.id] ??= { version: held.version, chain_head: held.chain_head, problem: "", suspect };
+        witnesses[state.id].suspect ||= suspect;
+      }
+    }
+    const kept = new Set(answer.alliances.map((s) => s.id));
+    for (const id of Object.keys(witnesses)) {
+      if ((answer.reset && !kept.has(id)) || (answer.removed || []).includes(id)) delete witnesses[id];
+    }
+    meta.put(witnesses, "witnesses");
     if (answer.reset) alliances.clear();
     for (const state of answer.alliances) alliances.put(state);
     for (const id of answer.removed || []) alliances.delete(id);

@@ -22,14 +22,14 @@ export function onChange(listener) {
 }
 
 async function changed({ broadcast = true } = {}) {
-  const [outbox, rejected, cursor, session] = await Promise.all([store.outbox(), store.rejected(),
-    store.getMeta("cursor"), store.getMeta("session")]);
+  const [outbox, rejected, cursor, session, witnesses] = await Promise.all([store.outbox(), store.rejected(),
+    store.getMeta("cursor"), store.getMeta("session"), store.witnesses()]);
   status.signedIn = Boolean(session);
   const acknowledged = (await store.getMeta("last_mutation_id")) || 0;
   status.pending = outbox.filter((m) => m.id > acknowledged).length;
   status.lastSynced = await store.getMeta("last_synced");
   // What the screens show changes only with these: redraw on them, not on every status tick.
-  status.data = `${cursor}|${outbox.map((m) => m.id).join(",")}|${rejected.length}|${acknowledged}`;
+  status.data = `${cursor}|${outbox.map((m) => m.id).join(",")}|${rejected.length}|${acknowledged}|${JSON.stringify(witnesses)}`;
   for (const listener of listeners) listener(status);
   if (broadcast) channel.postMessage("changed");
 }
@@ -109,6 +109,18 @@ async function pull(token, clientId) {
     answer = await call("POST", "/api/v1/sync/pull", { token, body: { client_id: clientId, cursor } });
     await store.applyPull(answer);
   } while (answer.more);
+  await checkWitnesses(token);
+}
+
+// The server checks each chain head this phone replaced (or saw contradicted) and says in words what
+// changed, if anything. Until it has answered, the next sync asks again.
+async function checkWitnesses(token) {
+  for (const [id, seen] of Object.entries(await store.witnesses())) {
+    if (seen.problem || !store.anchorQuery(seen)) continue;
+    const check = await call("GET", `/api/v1/alliances/${id}/verify?${store.anchorQuery(seen)}`, { token })
+      .catch(() => null);
+    if (check) await store.checkedWitness(id, check);
+  }
 }
 
 // Pokes from the server: one tab keeps the connection, the others hear by broadcast.

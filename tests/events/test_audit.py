@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from events.application import AllianceApplication
+from events.audit import Anchor
 from server.settings import Settings
 
 
@@ -90,6 +91,50 @@ def test_an_altered_encrypted_row_is_named(tmp_path):
     report = app.verify(aid)
     assert (report.ok, report.broken_at, report.problem) == (False, 4, "event 4 cannot be read")
     app.close()
+
+
+def anchor_at(app, aid, version):
+    """What a device keeps from a pull that brought `version`."""
+    state = app.alliance(aid, version=version).as_dict()
+    return Anchor(state["version"], state["chain_head"])
+
+
+def test_an_anchor_a_device_kept_checks_out_until_what_it_saw_is_removed(sqlite_app):
+    app, path = sqlite_app
+    aid = record_a_few_changes(app)
+    seen, earlier = anchor_at(app, aid, 4), anchor_at(app, aid, 2)
+    assert app.verify(aid, seen).anchor_ok and app.verify(aid, earlier).anchor_ok
+    assert app.verify(aid).anchor_ok is None
+
+    tamper(path, "DELETE FROM stored_events WHERE originator_version>=3")
+    assert app.verify(aid).ok  # consistent in itself: only what a device saw tells
+    report = app.verify(aid, seen)
+    assert (report.ok, report.anchor_ok, report.events, report.broken_at) == (False, False, 2, 3)
+    assert report.problem == ("the stored record has only 2 events, but your device saw version 4 "
+                              "(events 3 to 4 were removed)")
+    assert app.verify(aid, earlier).ok
+
+
+def test_an_anchor_that_is_not_in_the_chain_says_so(app):
+    aid = record_a_few_changes(app)
+    report = app.verify(aid, Anchor(3, "f" * 64))
+    assert (report.ok, report.anchor_ok, report.events, report.broken_at) == (False, False, 4, 3)
+    assert report.problem.startswith("one of events 1 to 3 was rewritten after your device saw version 3")
+
+
+def test_a_break_before_the_anchor_is_named_first(sqlite_app):
+    app, path = sqlite_app
+    aid = record_a_few_changes(app)
+    seen = anchor_at(app, aid, 4)
+    tamper(path, "DELETE FROM stored_events WHERE originator_version=2")
+    report = app.verify(aid, seen)
+    assert (report.ok, report.anchor_ok, report.broken_at) == (False, False, 2)
+    assert report.problem == "event 2 is missing (the next stored event is 3)"
+
+
+def test_an_alliance_with_nothing_stored_does_not_verify(app):
+    report = app.verify(uuid.uuid4())
+    assert (report.ok, report.events, report.broken_at) == (False, 0, 1)
 
 
 @pytest.mark.postgres

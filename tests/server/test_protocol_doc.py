@@ -72,6 +72,15 @@ def test_each_endpoint_has_the_auth_and_error_answers_of_the_schema(openapi):
     assert {status for cells in rows.values() for status in cells[4].split()} - {"none"} <= statuses
 
 
+def test_every_query_parameter_is_in_the_doc(openapi):
+    """Each query parameter (e.g. verify's anchor, `version=` and `head=`) shows as `name=` in the doc."""
+    names = {(path, parameter["name"]) for path, operations in openapi["paths"].items()
+             for operation in operations.values() for parameter in operation.get("parameters", [])
+             if parameter["in"] == "query"}
+    assert ("/api/v1/alliances/{alliance_id}/verify", "head") in names
+    assert sorted(f"{path} {name}" for path, name in names if f"{name}=" not in DOC) == []
+
+
 def test_every_mutation_is_in_the_mutation_table_with_its_arguments():
     rows = table("Mutations")
     assert [name for name in MUTATION_NAMES if name not in rows] == []

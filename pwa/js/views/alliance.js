@@ -4,7 +4,7 @@
 // Sub-screens: #/a/<id>/review, /history, /compare.
 
 import { h, show } from "../dom.js";
-import { STATUS_WORDS, nameOf, one, pendingValue } from "../model.js";
+import { STATUS_WORDS, mismatchWords, nameOf, one, pendingValue } from "../model.js";
 import * as sync from "../sync.js";
 import { templates } from "./design.js";
 import { commitmentsPart, conflictsPart, lifecyclePart, rhythmPart } from "./parts.js";
@@ -59,6 +59,7 @@ export default async function alliance(context) {
     h("p", {}, h("a", { href: "#/" }, "← My alliances")),
     h("h1", {}, state?.title || item.created.args.title),
     badge(),
+    item.mismatch && h("p", { class: "mismatch", role: "alert" }, mismatchWords(item.mismatch)),
     h("nav", { class: "row", "aria-label": "About this alliance" },
       h("a", { class: "button", href: `#/a/${id}/history` }, "History"),
       state && h("a", { class: "button", href: `#/a/${id}/review` }, "Hold a review")),

@@ -3,7 +3,7 @@
 
 import { ApiError, call } from "../api.js";
 import { day, h, show, when } from "../dom.js";
-import { nameOf, one } from "../model.js";
+import { anchor, nameOf, one } from "../model.js";
 import * as sync from "../sync.js";
 import * as store from "../store.js";
 
@@ -65,8 +65,10 @@ export default async function history(context) {
 }
 
 async function timeline(main, id, get, back, title) {
-  const [{ item }, check, page] = await Promise.all(
-    [one(id), get("/verify"), get(`/history?limit=${Math.min(200, memory.shown)}`)]);
+  const { item } = await one(id);
+  // The server checks its chain, and that it still holds what this phone saw (its anchor).
+  const [check, page] = await Promise.all(
+    [get(`/verify?${anchor(item)}`), get(`/history?limit=${Math.min(200, memory.shown)}`)]);
   const state = item?.state;
   const entries = [...page.entries];
   let nextBefore = page.next_before;
@@ -111,8 +113,8 @@ async function timeline(main, id, get, back, title) {
   draw();
   show(main, back, title,
     h("p", { class: check.ok ? "" : "error", role: check.ok ? null : "alert" }, check.ok
-      ? `The history is intact: ${check.events} events verified.`
-      : `The history was altered at event ${check.broken_at}: ${check.problem}`),
+      ? `The history is intact: ${check.events} events verified.${check.anchor_ok ? " It still holds what this phone saw." : ""}`
+      : `The history was altered at event ${check.broken_at}: ${check.problem}.`),
     state && h("p", { class: "muted" }, state.title),
     h("section", { class: "part" },
       h("h2", {}, "Who did what, newest first"),

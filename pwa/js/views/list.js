@@ -1,14 +1,14 @@
 // My alliances: status, next review, who has not consented yet, conflicts, pending changes.
 
 import { h, show, day } from "../dom.js";
-import { STATUS_WORDS, conflicts, everything, nameOf, reviewState } from "../model.js";
+import { STATUS_WORDS, conflicts, everything, mismatchWords, nameOf, reviewState } from "../model.js";
 import * as store from "../store.js";
 import { templates } from "./design.js";
 
 export default async function list({ main }) {
   templates(); // fetched (once per start) and kept now, so designing works even if the network goes
   const { alliances, rejected } = await everything();
-  const cards = alliances.map(({ state, created, pending }) => {
+  const cards = alliances.map(({ state, created, pending, mismatch }) => {
     const id = state?.id || created.alliance_id;
     const review = reviewState(state);
     const waiting = state ? state.awaiting_consent.map((uid) => nameOf(state, uid)) : [];
@@ -17,6 +17,7 @@ export default async function list({ main }) {
       h("a", { href: `#/a/${id}`, class: "card-link" },
         h("h2", {}, state?.title || created.args.title),
         h("p", { class: `badge status-${state?.status || "pending"}` }, state ? STATUS_WORDS[state.status] : "Not yet synced")),
+      mismatch && h("p", { class: "mismatch" }, mismatchWords(mismatch)),
       review && h("p", { class: review.label ? `review ${review.label}` : "review" },
         `Next review ${day(review.next)}`, review.label && ` (${review.label})`),
       waiting.length > 0 && state.status !== "closed" && h("p", {}, `Waiting for consent from ${waiting.join(", ")}`),

@@ -3,7 +3,7 @@
 
 import { call } from "../api.js";
 import { day, h } from "../dom.js";
-import { nameOf, pendingValue } from "../model.js";
+import { anchor, nameOf, pendingValue } from "../model.js";
 import * as store from "../store.js";
 
 const form = (onsubmit, ...children) => h("form", { class: "stack", onsubmit: (event) => {
@@ -118,11 +118,12 @@ export async function invite(id, say, name = "") {
 }
 
 // Exports need the sign-in token, so the app fetches them and opens or saves the result.
-async function download(id, file, say) {
+async function download(id, file, say, query = "") {
   const session = await store.getMeta("session");
   let response;
   try {
-    response = await fetch(`/api/v1/alliances/${id}/${file}`, { headers: { Authorization: `Bearer ${session.token}` } });
+    response = await fetch(`/api/v1/alliances/${id}/${file}${query && `?${query}`}`,
+      { headers: { Authorization: `Bearer ${session.token}` } });
   } catch {
     say("Exporting needs a connection: try again when online.");
     return;
@@ -168,7 +169,7 @@ export function lifecyclePart(item, act, me, say) {
       h("button", { type: "button", onclick: () => download(state.id, "export.html", say) }, "Print"),
       h("button", { type: "button", onclick: () => download(state.id, "export.md", say) }, "Markdown"),
       h("button", { type: "button", onclick: () => download(state.id, "export.ics", say) }, "Review dates (calendar)"),
-      h("button", { type: "button", onclick: () => download(state.id, "audit.html", say) }, "Audit page")),
+      h("button", { type: "button", onclick: () => download(state.id, "audit.html", say, anchor(item)) }, "Audit page")),
     !closed && others.length > 0 && h("p", {}, h("button", { type: "button", class: "danger",
       onclick: () => confirm("Leave this alliance? You will no longer see it.") && act("leave_alliance", {}) }, "Leave")));
 }
