@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from events.sync import NO_SUCH_ALLIANCE
+from events.application import NO_SUCH_ALLIANCE
 from people import Person
 from server.app import create_app
 from server.cli import main
