@@ -220,6 +220,12 @@ def add_question(mutation_id: int, alliance_id: str, text: str) -> dict:
                      "section": "ours", "text": text}}
 
 
+def make_commitment(mutation_id: int, alliance_id: str, owner_id: str, text: str) -> dict:
+    """A commitment with a fresh id of its own (checks.OwnWrites looks for it in pulls)."""
+    return {"id": mutation_id, "alliance_id": alliance_id, "name": "make_commitment",
+            "args": {"commitment_id": str(uuid.uuid4()), "text": text, "owner_id": owner_id}}
+
+
 def appreciate(mutation_id: int, alliance_id: str, participant_id: str, note: str) -> dict:
     """Not idempotent in the domain (every one appends): a duplicate would show."""
     return {"id": mutation_id, "alliance_id": alliance_id, "name": "appreciate",

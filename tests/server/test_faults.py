@@ -1,6 +1,8 @@
 """Faults under a running `alliance serve` (SYNC.md guarantee 1, "exactly once"):
-PostgreSQL restarted under load, a disk that fills up, and a device that comes
-back after a long time offline with 10,000 queued mutations. See servers.py.
+PostgreSQL restarted under load (with read-your-writes checked on every pull,
+and every snapshot against its events afterwards), a disk that fills up, and a
+device that comes back after a long time offline with 10,000 queued mutations.
+See servers.py and checks.py.
 
 PostgreSQL here is a throwaway cluster of this test's own (initdb/pg_ctl on a
 free port in a temporary directory): the machine's shared cluster is never
@@ -21,12 +23,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from servers import HTTP, Server, add_question, appreciate, create_alliance, free_port, get, join, pull, push, signup
+from checks import OwnWrites, snapshots_against_events
+from server.settings import Settings
+from servers import (HTTP, Server, add_question, appreciate, create_alliance, free_port, get, join, make_commitment,
+                     pull, push, signup)
 
 
 def texts_in(alliance: dict) -> Counter:
-    """Every question text and appreciation note, counted: a duplicate shows as 2."""
+    """Every question and commitment text and appreciation note, counted: a duplicate shows as 2."""
     return Counter([q["text"] for q in alliance["questions"].values()] +
+                   [c["text"] for c in alliance["commitments"].values()] +
                    [a["note"] for a in alliance["appreciations"]])
 
 
@@ -42,7 +48,8 @@ def is_problem(response: httpx.Response) -> bool:
 
 
 class Device(threading.Thread):
-    """Pushes its numbered mutations in small batches until all are acknowledged.
+    """Pushes its numbered mutations in small batches until all are acknowledged,
+    and pulls after each acknowledged push, every page checked for read-your-writes.
     Any error (transport or 5xx): wait a little and go on from the last
     acknowledged id, as a careful phone does. Non-200 answers are kept."""
 
@@ -56,6 +63,7 @@ class Device(threading.Thread):
         self.errors: list[tuple[int, str, str]] = []  # (status, content type, body) of every non-200
         self.failure: BaseException | None = None
         self.client = httpx.Client(timeout=20)  # answers in an outage take ~11 s (the store retries)
+        self.reads = OwnWrites(url, token, client_id, plan, self.client)
 
     def run(self):
         try:
@@ -83,6 +91,7 @@ class Device(threading.Thread):
                 outcome = result["outcome"] if result["status"] == "duplicate" else result["status"]
                 self.outcomes.setdefault(result["id"], set()).add(outcome)
             self.acked = body["last_mutation_id"]
+            self.read()
             return
         self.errors.append((response.status_code, response.headers.get("content-type", ""), response.text[:300]))
         if response.status_code == 409 and response.json().get("code") == "out_of_order":
@@ -91,13 +100,27 @@ class Device(threading.Thread):
         assert response.status_code >= 500, f"{self.client_id}: {response.status_code} {response.text[:300]}"
         time.sleep(0.1)
 
+    def read(self):
+        """Pull what changed; after an error the next acknowledged push pulls again."""
+        try:
+            self.reads.pull(self.outcomes)
+        except httpx.TransportError as error:
+            self.seen[f"pull {type(error).__name__}"] += 1
+        except httpx.HTTPStatusError as error:  # kept with the pushes' answers: it must be a clear error too
+            answer = error.response
+            self.errors.append((answer.status_code, answer.headers.get("content-type", ""), answer.text[:300]))
+
 
 def check_everything_once(url, people, alliances, devices, expected, count):
     for device in devices:
-        assert device.failure is None, f"{device.client_id}: {device.failure!r}"
         assert not device.is_alive()
         assert all(seen == {"applied"} for seen in device.outcomes.values()), device.outcomes
-        assert pull(url, device.token, device.client_id)["last_mutation_id"] == count, device.client_id
+        fresh = pull(url, device.token, device.client_id)  # a reset page: every alliance as it is now
+        device.reads.check(fresh, device.outcomes)
+        assert fresh["last_mutation_id"] == count, device.client_id
+    print(f"pull pages checked: {sum(d.reads.pages for d in devices)}, "
+          f"acknowledged commitments found in them: {sum(d.reads.found for d in devices)}")
+    assert sum(d.reads.found for d in devices) > 0, "no pull page held an acknowledged commitment to check"
     found = Counter()
     for alliance_id in alliances:
         found += texts_in(get(url, people[0][1], f"/api/v1/alliances/{alliance_id}/"))
@@ -225,14 +248,14 @@ def test_postgres_restarted_twice_under_load_loses_and_duplicates_nothing(pg_clu
 
     deadline, stop = time.monotonic() + 45, threading.Event()
     devices, expected = [], Counter()
-    for user, (_, token) in enumerate(people):
+    for user, (user_id, token) in enumerate(people):
         other_id = people[(user + 1) % PG_USERS][0]
         for d in range(PG_DEVICES):
             client_id = f"u{user}-device{d}"
             plan = []
             for n in range(1, PG_MUTATIONS + 1):
                 text = f"{client_id} #{n}"
-                plan.append(add_question(n, alliances[user], text) if n % 3 == 0
+                plan.append(make_commitment(n, alliances[user], user_id, text) if n % 3 == 0
                             else appreciate(n, alliances[user], other_id, text))
                 expected[text] += 1
             devices.append(Device(url, token, client_id, plan, rng.random(), deadline, stop))
@@ -241,7 +264,8 @@ def test_postgres_restarted_twice_under_load_loses_and_duplicates_nothing(pg_clu
     total, restarts_while_busy, outage_answers = len(devices) * PG_MUTATIONS, 0, []
     try:
         for threshold, down in ((0.3 * total, 0), (0.65 * total, OUTAGE)):
-            while sum(d.acked for d in devices) < threshold and time.monotonic() < deadline:
+            while sum(d.acked for d in devices) < threshold and time.monotonic() < deadline and \
+                    any(d.is_alive() for d in devices):  # a device that failed is reported below
                 time.sleep(0.005)
             restarts_while_busy += any(d.is_alive() for d in devices)
             started = time.monotonic()
@@ -261,6 +285,7 @@ def test_postgres_restarted_twice_under_load_loses_and_duplicates_nothing(pg_clu
     context = f"seed {seed}; " + "; ".join(f"{d.client_id}: {dict(d.seen)}" for d in devices)
     print(context)
     for device in devices:
+        assert device.failure is None, f"{device.client_id}: {device.failure!r} ({context})"
         outage_answers += device.errors
     print(f"answers other than 200: {Counter((s, t) for s, t, _ in outage_answers)}")
     probe_answers, probe_acked = probes
@@ -271,6 +296,10 @@ def test_postgres_restarted_twice_under_load_loses_and_duplicates_nothing(pg_clu
     assert restarts_while_busy == PG_RESTARTS, f"devices finished before the restarts: {context}"
     expected.update(probe_acked)  # a probe answered 200 (once the database was back) is there once; others not
     check_everything_once(url, people, alliances, devices, expected, PG_MUTATIONS)
+    server.stop()
+    compared, disagreed = snapshots_against_events(Settings.from_env(server.env))
+    print(f"snapshots compared with a replay of their events: {compared}")
+    assert compared > 0 and not disagreed, f"{compared} snapshots compared; these disagree: {disagreed}"
 
 
 # ----- a disk that fills up -----

@@ -1,5 +1,6 @@
 """Live pokes, crashes and lost answers against real `alliance serve` processes
-(SYNC.md guarantees 1 "exactly once" and 6 "live"); see servers.py."""
+(SYNC.md guarantees 1 "exactly once", 4 "read your writes" and 6 "live"; after
+the crashes every snapshot is checked against its events); see servers.py and checks.py."""
 
 import json
 import random
@@ -13,8 +14,10 @@ from collections import Counter
 import httpx
 import pytest
 
-from servers import (add_question, appreciate, create_alliance, get, join, login, pull, push, push_ok,
-                     signup)
+from checks import OwnWrites, snapshots_against_events
+from server.settings import Settings
+from servers import (add_question, appreciate, create_alliance, get, join, login, make_commitment, pull, push,
+                     push_ok, signup)
 
 
 def unique(name: str) -> str:
@@ -27,8 +30,9 @@ def poked_about(alliance_id):
 
 
 def texts_in(alliance: dict) -> Counter:
-    """Every question text and appreciation note, counted: a duplicate shows as 2."""
+    """Every question and commitment text and appreciation note, counted: a duplicate shows as 2."""
     return Counter([q["text"] for q in alliance["questions"].values()] +
+                   [c["text"] for c in alliance["commitments"].values()] +
                    [a["note"] for a in alliance["appreciations"]])
 
 
@@ -89,24 +93,26 @@ def test_a_push_to_one_process_pokes_a_listener_on_another(postgres_servers):
 
 # ----- kill -9, many times, mid-push -----
 
-USERS, DEVICES_PER_USER, MUTATIONS, KILLS = 2, 4, 40, 3
+USERS, DEVICES_PER_USER, MUTATIONS, KILLS = 2, 4, 50, 3
 
 
 class Device(threading.Thread):
-    """Pushes its numbered mutations in small batches until all are acknowledged.
-    Connection errors: retry (an optimistic device assumes the lost batch
-    landed and goes on; the server's 409 out_of_order sends it back)."""
+    """Pushes its numbered mutations in small batches until all are acknowledged,
+    and after each acknowledged push pulls (from `pull_url`), every page checked
+    for read-your-writes. Connection errors: retry (an optimistic device assumes
+    the lost batch landed and goes on; the server's 409 out_of_order sends it back)."""
 
-    def __init__(self, url, token, client_id, plan, optimistic, seed, deadline, stop):
+    def __init__(self, url, pull_url, token, client_id, plan, optimistic, seed, deadline, stop):
         super().__init__(daemon=True, name=client_id)
         self.stop = stop  # set when the test ends early: no thread outlives it
         self.url, self.token, self.client_id, self.plan = url, token, client_id, plan
         self.optimistic, self.rng, self.deadline = optimistic, random.Random(seed), deadline
         self.outcomes: dict[int, set] = {}  # mutation id -> outcomes the server reported
         self.acked = 0
-        self.seen = Counter()  # what happened to pushes: 200, 409, transport errors ...
+        self.seen = Counter()  # what happened to pushes and pulls: 200, 409, transport errors ...
         self.failure: BaseException | None = None
         self.client = httpx.Client(timeout=5)  # connections of its own, like a phone
+        self.reads = OwnWrites(pull_url, token, client_id, plan, self.client)
 
     def run(self):
         try:
@@ -142,6 +148,7 @@ class Device(threading.Thread):
                 self._note(body["results"])
                 self.seen["duplicates"] += sum(r["status"] == "duplicate" for r in body["results"])
                 self.acked = sent = body["last_mutation_id"]
+                self._pull()
                 time.sleep(self.rng.uniform(0, 0.02))
             elif response.status_code == 409 and body.get("code") == "out_of_order":
                 self._note(body["results"])
@@ -149,13 +156,24 @@ class Device(threading.Thread):
             else:
                 raise AssertionError(f"{self.client_id}: unexpected {response.status_code} {body}")
 
+    def _pull(self):
+        """Until it answers: a device waits for its server to come back, whichever one is down."""
+        while not self.stop.is_set():
+            assert time.monotonic() < self.deadline, f"{self.client_id} could not pull: {self.seen}"
+            try:
+                self.reads.pull(self.outcomes)
+                return
+            except httpx.TransportError as error:
+                self.seen[f"pull {type(error).__name__}"] += 1
+                time.sleep(0.1)
+
 
 @pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_devices_pushing_through_repeated_kill_9_lose_and_duplicate_nothing(store, servers, tmp_path, request):
-    env = ({"ALLIANCE_DATABASE_URL": request.getfixturevalue("postgres_url")} if store == "postgres"
-           else {"ALLIANCE_DATA_DIR": str(tmp_path / "data")})
-    server = servers(env, f"crash-{store}")
-    url, seed = server.url, random.randrange(1 << 30)
+    """On PostgreSQL two processes, killed in turn; each device pushes to one and pulls from the other."""
+    processes = (list(request.getfixturevalue("postgres_servers")) if store == "postgres"
+                 else [servers({"ALLIANCE_DATA_DIR": str(tmp_path / "data")}, "crash-sqlite")])
+    url, seed = processes[0].url, random.randrange(1 << 30)
     rng = random.Random(seed)
     run = unique("crash")
     people = [signup(url, f"{run}-person{k}@example.org") for k in range(USERS)]
@@ -166,7 +184,7 @@ def test_devices_pushing_through_repeated_kill_9_lose_and_duplicate_nothing(stor
                 join(url, people[k][1], alliance_id, people[other][1])
     versions_before = {aid: get(url, people[0][1], f"/api/v1/alliances/{aid}/")["version"] for aid in alliances}
 
-    deadline, stop = time.monotonic() + 40, threading.Event()
+    deadline, stop = time.monotonic() + 60, threading.Event()
     devices, expected, per_alliance = [], Counter(), Counter()
     for user, (user_id, token) in enumerate(people):
         other_id = people[(user + 1) % USERS][0]
@@ -174,25 +192,30 @@ def test_devices_pushing_through_repeated_kill_9_lose_and_duplicate_nothing(stor
             client_id = f"{run}-u{user}-d{d}"
             plan = []
             for n in range(1, MUTATIONS + 1):
-                alliance_id, text = alliances[n % len(alliances)], f"{client_id} #{n}"
-                plan.append(add_question(n, alliance_id, text) if n % 3 == 0
+                # Most into one alliance, past 300 versions: snapshots at 100, 200 and 300 to check.
+                alliance_id, text = alliances[0] if n % 5 else alliances[1], f"{client_id} #{n}"
+                plan.append(make_commitment(n, alliance_id, user_id, text) if n % 3 == 0
                             else appreciate(n, alliance_id, other_id, text))
                 expected[text] += 1
                 per_alliance[alliance_id] += 1
-            devices.append(Device(url, token, client_id, plan, optimistic=d % 2 == 1,
-                                  seed=rng.random(), deadline=deadline, stop=stop))
+            pushes_to = len(devices) % len(processes)
+            devices.append(Device(processes[pushes_to].url, processes[(pushes_to + 1) % len(processes)].url,
+                                  token, client_id, plan, optimistic=d % 2 == 1, seed=rng.random(),
+                                  deadline=deadline, stop=stop))
     for device in devices:
         device.start()
     kills_while_busy, total = 0, len(devices) * MUTATIONS
     try:  # kill at random points of progress (however fast this machine is), from this main thread (servers.py)
-        for threshold in sorted(rng.uniform(0.1, 0.85) * total for _ in range(KILLS)):
-            while sum(d.acked for d in devices) < threshold and time.monotonic() < deadline:
+        for kill, threshold in enumerate(sorted(rng.uniform(0.1, 0.85) * total for _ in range(KILLS))):
+            while sum(d.acked for d in devices) < threshold and time.monotonic() < deadline and \
+                    any(d.is_alive() for d in devices):  # a device that failed is reported below
                 time.sleep(0.005)
             time.sleep(rng.uniform(0, 0.05))
             kills_while_busy += any(device.is_alive() for device in devices)
-            server.kill()
+            victim = processes[kill % len(processes)]
+            victim.kill()
             time.sleep(rng.uniform(0, 0.2))
-            server.start()
+            victim.start()
         for device in devices:
             device.join(max(0.1, deadline - time.monotonic()))
     finally:
@@ -200,18 +223,24 @@ def test_devices_pushing_through_repeated_kill_9_lose_and_duplicate_nothing(stor
 
     context = f"seed {seed}; " + "; ".join(f"{d.client_id}: {dict(d.seen)}" for d in devices)
     print(context)  # shown with -rP: what the devices went through
-    assert kills_while_busy == KILLS, f"devices finished before all kills: {context}"
     for device in devices:
         assert device.failure is None, f"{device.client_id}: {device.failure!r} ({context})"
+    assert kills_while_busy == KILLS, f"devices finished before all kills: {context}"
+    for device in devices:
         assert not device.is_alive(), context
         assert all(seen == {"applied"} for seen in device.outcomes.values()), (device.outcomes, context)
-        assert pull(url, device.token, device.client_id)["last_mutation_id"] == MUTATIONS
+        fresh = pull(url, device.token, device.client_id)  # a reset page: every alliance as it is now
+        device.reads.check(fresh, device.outcomes)
+        assert fresh["last_mutation_id"] == MUTATIONS
         replay = push_ok(url, device.token, device.client_id, device.plan)  # everything again: nothing changes
         assert replay["last_mutation_id"] == MUTATIONS
         assert [(r["id"], r["status"], r["outcome"]) for r in replay["results"]] == \
             [(n, "duplicate", "applied") for n in range(1, MUTATIONS + 1)]
     assert sum(d.seen[200] for d in devices) > 0 and \
         sum(v for d in devices for k, v in d.seen.items() if isinstance(k, str) and "Error" in k) >= KILLS, context
+    print(f"pull pages checked: {sum(d.reads.pages for d in devices)}, "
+          f"acknowledged commitments found in them: {sum(d.reads.found for d in devices)}")
+    assert sum(d.reads.found for d in devices) > 0, "no pull page held an acknowledged commitment to check"
 
     found = Counter()
     for alliance_id in alliances:
@@ -221,6 +250,12 @@ def test_devices_pushing_through_repeated_kill_9_lose_and_duplicate_nothing(stor
         check = get(url, people[0][1], f"/api/v1/alliances/{alliance_id}/verify")
         assert check["ok"], check
     assert found == expected, f"missing {expected - found}, extra {found - expected} ({context})"
+
+    for process in processes:
+        process.stop()
+    compared, disagreed = snapshots_against_events(Settings.from_env(processes[0].env))
+    print(f"snapshots compared with a replay of their events: {compared}")
+    assert compared > 0 and not disagreed, f"{compared} snapshots compared; these disagree: {disagreed}"
 
 
 # ----- a client that loses the answer to its push -----
