@@ -235,18 +235,6 @@ class AllianceApplication(SignIn, Application):
         alliance_id = _uuid(alliance_id)
         return verify_chain(self.recorder.select_events(alliance_id), self._decode_stored_state, anchor)
 
-    def verify_for(self, user_id: str, alliance_id: Any, anchor: Anchor | None = None) -> ChainReport:
-        """verify, for one of the alliance's participants only. Who is in it is read from
-        the person's account (kept in the same transaction as joining and leaving):
-        the alliance's own events may be what is broken."""
-        try:
-            alliance_id = _uuid(alliance_id)
-        except NotFound:
-            raise NotFound(NO_SUCH_ALLIANCE) from None
-        if str(alliance_id) not in self.account(user_id).alliances:
-            raise NotFound(NO_SUCH_ALLIANCE)
-        return self.verify(alliance_id, anchor)
-
     def checked_part(self, alliance_id: Any, report: ChainReport) -> Alliance | None:
         """The alliance as of the last event that checks out in `report` (None if none does):
         what can still be read of a broken record, without replaying the broken part."""
