@@ -130,11 +130,12 @@ class AllianceApplication(SignIn, Application):
         """Whether anything at all (an alliance, an account, a device...) is stored under this id."""
         return bool(self.recorder.select_events(aggregate_id, limit=1))
 
-    def device(self, client_id: str) -> Device | None:
+    def device(self, client_id: str, *, copy: bool = True) -> Device | None:
         """A device's ledger, or None before its first push (or, in a store from before
-        issue 9, something else squatting on its id: its sync layer refuses it)."""
+        issue 9, something else squatting on its id: its sync layer refuses it). With
+        copy=False the cached ledger itself, only to be read (it holds 1,000 outcomes)."""
         try:
-            return self.repository.get(device_id(client_id))
+            return self.repository.get(device_id(client_id), deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             return None
 
@@ -163,11 +164,12 @@ class AllianceApplication(SignIn, Application):
             return key
 
     def alliance(self, alliance_id: Any, *, version: int | None = None,
-                 at: datetime | None = None) -> Alliance:
-        """The alliance now, as of a version, or as of a moment."""
+                 at: datetime | None = None, copy: bool = True) -> Alliance:
+        """The alliance now, as of a version, or as of a moment. With copy=False it may be
+        the cached alliance itself: only to be read, never changed (a read saves a deep copy)."""
         alliance_id = _uuid(alliance_id)
         try:
-            latest = self.repository.get(alliance_id)
+            latest = self.repository.get(alliance_id, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             latest = None
         if not isinstance(latest, Alliance):  # an account's or a device's id is no alliance either

@@ -43,7 +43,7 @@ class SignIn:
         """The account a bearer token belongs to, or None."""
         user_id, _, secret = token.partition(".")
         try:
-            account = self.repository.get(UUID(user_id))
+            account = self.repository.get(UUID(user_id), deepcopy_from_cache=False)  # only read
         except (ValueError, AggregateNotFoundError):
             return None
         if not isinstance(account, Account) or account.session_for(secret) is None:
@@ -71,8 +71,9 @@ class SignIn:
         self.save(account)
         return ended
 
-    def account(self, user_id: str) -> Account:
-        return self.repository.get(UUID(user_id))
+    def account(self, user_id: str, *, copy: bool = True) -> Account:
+        """The account; with copy=False the cached one itself, only to be read."""
+        return self.repository.get(UUID(user_id), deepcopy_from_cache=copy)
 
     # ----- invitation links -----
 

@@ -25,7 +25,7 @@ def pull(app: AllianceApplication, user_id: str, client_id: str, cursor: str | N
     if position is None or _mark_at(app, position[0]) != position[2]:
         return full_state(app, user_id, client_id)
     start, last_mutation_id, start_mark = position
-    account = app.account(user_id)
+    account = app.account(user_id, copy=False)
     members = set(account.alliances)
     mine, own_inventory, inventory_version = device_id(client_id), account.inventory, None
     events: list[dict] = []
@@ -60,7 +60,7 @@ def pull(app: AllianceApplication, user_id: str, client_id: str, cursor: str | N
     at, at_mark, kept, last_mutation_id, inventory_version = cut
     events = events[:kept]
     versions = {entry["alliance_id"]: entry["version"] for entry in events}  # the newest of each
-    alliances = [app.alliance(aid, version=v).as_dict() for aid, v in versions.items()]
+    alliances = [app.alliance(aid, version=v, copy=False).as_dict() for aid, v in versions.items()]
     inventory = (app.repository.get(UUID(own_inventory), version=inventory_version).as_dict()
                  if inventory_version else None)
     return {"cursor": make_cursor(key, at, at_mark, last_mutation_id, client_id), "more": more, "reset": False,
@@ -73,10 +73,10 @@ def full_state(app: AllianceApplication, user_id: str, client_id: str) -> dict:
     exactly that is true (history comes on demand)."""
     for _ in range(20):
         before = app.recorder.max_notification_id() or 0
-        account = app.account(user_id)
-        device = app.device(client_id)
+        account = app.account(user_id, copy=False)
+        device = app.device(client_id, copy=False)
         last_mutation_id = device.last_mutation_id if device else 0
-        alliances = [app.alliance(aid).as_dict() for aid in account.alliances]
+        alliances = [app.alliance(aid, copy=False).as_dict() for aid in account.alliances]
         inventory = app.inventory_of(user_id)
         after = app.recorder.max_notification_id() or 0
         watched = {UUID(a) for a in account.alliances} | {device_id(client_id), account.id}

@@ -42,7 +42,7 @@ class SyncService:
     def pull(self, user_id: str, client_id: str, cursor: str | None, limit: int = 500) -> dict:
         """The user's alliances that changed since `cursor`, and their events in commit
         order, up to about `limit` events."""
-        self._device(user_id, client_id)
+        self._device(user_id, client_id, copy=False)
         return pull(self.app, user_id, client_id, cursor, max(1, min(limit, 1000)))
 
     def _push_once(self, user_id: str, client_id: str, mutations: list[dict]) -> PushResult:
@@ -72,9 +72,9 @@ class SyncService:
             device.mutations_applied(first=first, outcomes=outcomes)
             self.app.save(*batch.aggregates(), device)  # the ledger last: it ends the transaction
 
-    def _device(self, user_id: str, client_id: str) -> Device | None:
+    def _device(self, user_id: str, client_id: str, copy: bool = True) -> Device | None:
         """The device's ledger, or None before its first push; never another account's."""
-        device = self.app.device(client_id)
+        device = self.app.device(client_id, copy=copy)
         if device is not None and (not isinstance(device, Device) or device.user_id != user_id):
             raise DeviceNotYours("This client id belongs to another account: make a new one.")
         return device
