@@ -25,8 +25,16 @@ KINDS = {
     "caring": "care for the people and how they feel",
     "candid": "candid, wise counsel",
 }
-REASONS = ("cares_about_you", "likes_seeing_you_do_well", "gains_standing", "reciprocity", "paying_forward", "paid")
-STANCES = ("ally", "neutral", "anti_ally")
+# Why someone is aligned with you, and where they stand: each as the screen says it.
+REASONS = {
+    "cares_about_you": "They care about you",
+    "likes_seeing_you_do_well": "They like seeing you do well",
+    "gains_standing": "It gains them standing",
+    "reciprocity": "You help each other",
+    "paying_forward": "They pay forward help they once had",
+    "paid": "They are paid to help",
+}
+STANCES = {"ally": "Ally", "neutral": "Neutral", "anti_ally": "Anti-ally (works against you)"}
 UNTHANKED_DAYS = 60  # an ally not thanked for this long is worth a word of gratitude
 
 
@@ -179,7 +187,8 @@ class Inventory(Aggregate):
 
     def audit(self, target: str, today: date) -> dict:
         """For one goal or alliance: which kinds of support are missing, who has not been
-        thanked for a while, which anti-allies need dealing with, and questions to ask oneself."""
+        thanked for a while, which anti-allies need dealing with, whom it is time to check in
+        with, and questions to ask oneself."""
         around = {aid: a for aid, a in self.current().items() if target in a["supports"]}
         allies = {aid: a for aid, a in around.items() if a["stance"] == "ally"}
         covered = {k for a in allies.values() for k in a["kinds"]}
@@ -187,16 +196,32 @@ class Inventory(Aggregate):
         since = (today - timedelta(days=UNTHANKED_DAYS)).isoformat()
         unthanked = [aid for aid, a in allies.items() if (self.last(a, "thanks") or "") < since]
         anti = [aid for aid, a in around.items() if a["stance"] == "anti_ally"]
+        overdue = [aid for aid in self.overdue(today) if aid in around]
+        this = "this goal" if target in self.goals else "this alliance"
         words = [f"Nobody gives {KINDS[k]} yet: who could?" for k in missing]
         words += [f"When did you last thank {allies[aid]['name']}?" for aid in unthanked]
-        words += [f"{around[aid]['name']} works against this goal"
+        words += [f"{around[aid]['name']} works against {this}"
                   + (f"; your plan: {around[aid]['plan']}" if around[aid]["plan"] else ": what will you do about it?")
                   for aid in anti]
+        words += [f"Time to check in with {around[aid]['name']} (every {around[aid]['every_days']} days)."
+                  for aid in overdue]
         if not allies:
             words.insert(0, "Nobody is in your corner for this yet. Who already cares how it goes?")
         return {"target": target, "missing_kinds": missing, "unthanked": unthanked, "anti_allies": anti,
-                "overdue": [aid for aid in self.overdue(today) if aid in around], "words": words}
+                "overdue": overdue, "words": words}
 
     def as_dict(self) -> dict:
         return {"id": str(self.id), "version": self.version, "goals": copy.deepcopy(self.goals),
                 "allies": copy.deepcopy(self.current())}
+
+
+def owners_view(inventory: Inventory | None, alliances: list[str], today: date) -> dict:
+    """What the owner's own device is sent: the inventory, the audit in words of each of their
+    goals and alliances as of today, and the words the screen shows kinds, reasons and stances
+    with. Before anything is stored it is the empty view (`id` None): the screen needs the words
+    for the first ally too."""
+    shown = inventory or Inventory.start(owner="")  # never saved: only its emptiness is read
+    view = shown.as_dict() if inventory else {**shown.as_dict(), "id": None, "version": 0}
+    view["audit"] = {target: shown.audit(target, today)["words"] for target in [*shown.goals, *alliances]}
+    view["words"] = {"kinds": KINDS, "reasons": REASONS, "stances": STANCES}
+    return view

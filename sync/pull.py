@@ -2,11 +2,13 @@
 commit order, cut only where a transaction ended (so a page never holds half a push);
 or, without a trusted cursor, everything of theirs as it is now (a reset)."""
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from events.allies import owners_view
 from events.application import AllianceApplication
 from events.devices import device_id
 from sync.cursors import make_cursor, mark, read_cursor
@@ -61,8 +63,8 @@ def pull(app: AllianceApplication, user_id: str, client_id: str, cursor: str | N
     events = events[:kept]
     versions = {entry["alliance_id"]: entry["version"] for entry in events}  # the newest of each
     alliances = [app.alliance(aid, version=v, copy=False).as_dict() for aid, v in versions.items()]
-    inventory = (app.repository.get(UUID(own_inventory), version=inventory_version).as_dict()
-                 if inventory_version else None)
+    inventory = (owners_view(app.repository.get(UUID(own_inventory), version=inventory_version),
+                             account.alliances, date.today()) if inventory_version else None)
     return {"cursor": make_cursor(key, at, at_mark, last_mutation_id, client_id), "more": more, "reset": False,
             "last_mutation_id": last_mutation_id, "alliances": alliances, "events": events,
             "removed": sorted(gone - members), "inventory": inventory}
@@ -87,7 +89,7 @@ def full_state(app: AllianceApplication, user_id: str, client_id: str) -> dict:
             return {"cursor": make_cursor(app.server_key, after, _mark_at(app, after), last_mutation_id, client_id),
                     "more": False, "reset": True,
                     "last_mutation_id": last_mutation_id, "alliances": alliances, "events": [],
-                    "removed": [], "inventory": inventory.as_dict() if inventory else None}
+                    "removed": [], "inventory": owners_view(inventory, account.alliances, date.today())}
     raise IntegrityError("The user's alliances kept changing while reading them; try again.")
 
 

@@ -116,9 +116,9 @@ export function applyPull(answer) {
     for (const state of answer.alliances) alliances.put(state);
     for (const id of answer.removed || []) alliances.delete(id);
     outbox.delete(IDBKeyRange.upperBound(answer.last_mutation_id));
-    // The person's own ally inventory comes whole, only when it changed (or on a reset).
+    // The person's own ally inventory comes whole, only when it changed, and on every reset
+    // (empty, with the words its screen needs, before anything is stored in it).
     if (answer.inventory) meta.put(answer.inventory, "inventory");
-    else if (answer.reset) meta.delete("inventory");
     meta.put(answer.cursor, "cursor");
     meta.put(answer.last_mutation_id, "last_mutation_id");
     meta.put(new Date().toISOString(), "last_synced");

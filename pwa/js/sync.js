@@ -105,7 +105,9 @@ async function push(token, clientId) {
 async function pull(token, clientId) {
   let answer;
   do {
-    const cursor = (await store.getMeta("cursor")) || null;
+    // A phone holding an inventory from before the server sent its words pulls afresh once, for them.
+    const words = (await store.getMeta("inventory"))?.words;
+    const cursor = (words && (await store.getMeta("cursor"))) || null;
     answer = await call("POST", "/api/v1/sync/pull", { token, body: { client_id: clientId, cursor } });
     await store.applyPull(answer);
   } while (answer.more);

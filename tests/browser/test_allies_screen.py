@@ -99,7 +99,7 @@ def test_the_allies_screen_has_no_serious_accessibility_problem_in_light_or_dark
     p.go("#/allies")
     p.wait_synced()
     page = p.page
-    expect(page.get_by_text("Vic works against this; your plan: Ask what worries them")).to_be_visible()
+    expect(page.get_by_text("Vic works against this goal; your plan: Ask what worries them")).to_be_visible()
     expect(page.get_by_text("Time to check in with Sam (every 7 days).").first).to_be_visible()
     expect(page.locator("#map").get_by_role("heading", name="Not sorted yet")).to_be_visible()
     page.evaluate("() => { for (const d of document.querySelectorAll('main details')) d.open = true; }")

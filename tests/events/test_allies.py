@@ -5,7 +5,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from events.allies import Inventory
+from events.allies import KINDS, REASONS, STANCES, Inventory
 from events.alliance import InvalidInput, NotFound
 from sync import SyncService
 
@@ -49,12 +49,12 @@ def test_what_an_inventory_refuses_is_said_plainly(inventory):
 
 
 def test_the_audit_names_missing_support_unthanked_allies_and_anti_allies(inventory):
-    goal = str(uuid4())
+    goal, alliance = str(uuid4()), str(uuid4())
     kim, lee, pat = str(uuid4()), str(uuid4()), str(uuid4())
     inventory.add_goal(goal_id=goal, text="Start my own studio")
     inventory.add_ally(ally_id=kim, name="Kim", kinds=["pragmatic"], supports=[goal])
     inventory.add_ally(ally_id=lee, name="Lee", kinds=["caring"], supports=[goal], every_days=7)
-    inventory.add_ally(ally_id=pat, name="Pat", stance="anti_ally", supports=[goal], plan="talk about the fear")
+    inventory.add_ally(ally_id=pat, name="Pat", stance="anti_ally", supports=[goal, alliance], plan="talk about the fear")
     inventory.thank(ally_id=kim, on="2027-02-20", note="for the spreadsheet")
     inventory.check_in(ally_id=lee, on="2027-02-01")
 
@@ -64,6 +64,8 @@ def test_the_audit_names_missing_support_unthanked_allies_and_anti_allies(invent
     assert "Nobody gives bold, creative thinking from outside yet: who could?" in audit["words"]
     assert "When did you last thank Lee?" in audit["words"]
     assert "Pat works against this goal; your plan: talk about the fear" in audit["words"]
+    assert "Time to check in with Lee (every 7 days)." in audit["words"]
+    assert "Pat works against this alliance; your plan: talk about the fear" in inventory.audit(alliance, TODAY)["words"]
 
 
 def test_an_empty_corner_is_said_first(inventory):
@@ -114,12 +116,19 @@ def test_the_inventory_syncs_to_its_owner_only(app):
 
     laptop = SyncService(app).pull(sam, f"sam-laptop-{uuid4().hex[:8]}", None)
     assert laptop["inventory"]["allies"][kim]["name"] == "Kim Secret"
+    # The audit comes written, for today, with the words the screen shows the inventory with.
+    assert "Nobody gives bold, creative thinking from outside yet: who could?" in laptop["inventory"]["audit"][goal]
+    assert laptop["inventory"]["words"] == {"kinds": KINDS, "reasons": REASONS, "stances": STANCES}
     assert SyncService(app).pull(sam, phone, SyncService(app).pull(sam, phone, None)["cursor"])["inventory"] is None  # nothing new
 
     # Mallory: her pulls, her own inventory mutations, and Sam's inventory id as an alliance.
-    for pulled in (SyncService(app).pull(mallory, f"mal-other-{uuid4().hex[:8]}", None),
-                   SyncService(app).pull(mallory, mallory_device, mallory_cursor)):
-        assert pulled["inventory"] is None and "Kim Secret" not in str(pulled)
+    # A reset gives Mallory her own empty view (the words for her first ally), nothing of Sam's.
+    fresh = SyncService(app).pull(mallory, f"mal-other-{uuid4().hex[:8]}", None)["inventory"]
+    assert (fresh["id"], fresh["allies"], fresh["goals"], fresh["audit"]) == (None, {}, {}, {})
+    assert fresh["words"]["reasons"]["cares_about_you"] == "They care about you"
+    for pulled in (fresh, SyncService(app).pull(mallory, mallory_device, mallory_cursor)):
+        assert "Kim Secret" not in str(pulled) and goal not in str(pulled) and kim not in str(pulled)
+    assert SyncService(app).pull(mallory, mallory_device, mallory_cursor)["inventory"] is None
     mine = SyncService(app).push(mallory, f"mal-phone-{uuid4().hex[:8]}", [
         {"id": 1, "alliance_id": sams_inventory, "name": "remove_ally", "args": {"ally_id": kim}},
         {"id": 2, "alliance_id": sams_inventory, "name": "answer_question",

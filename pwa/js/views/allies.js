@@ -1,47 +1,19 @@
 // Allies: the person's own, private map of who is in their corner, by kind of
 // support, with what is missing for each goal and alliance. The server folds the
-// inventory (pulled whole into meta "inventory"); this screen only reads it, and
-// places this device's pending inventory changes beside it, marked as not yet synced.
+// inventory and writes its audit and words (pulled whole into meta "inventory"); this
+// screen only shows them, and places this device's pending inventory changes beside
+// them, marked as not yet synced (the audit counts them once they are synced).
 
 import { day, h, show } from "../dom.js";
 import { everything } from "../model.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
 
-// The same words as events/allies.py.
-const KINDS = {
-  pragmatic: "practical help with the how",
-  bold: "bold, creative thinking from outside",
-  caring: "care for the people and how they feel",
-  candid: "candid, wise counsel",
-};
-const REASONS = ["cares_about_you", "likes_seeing_you_do_well", "gains_standing", "reciprocity", "paying_forward", "paid"];
-const STANCES = { ally: "Ally", neutral: "Neutral", anti_ally: "Anti-ally (works against you)" };
 const NAMES = ["add_goal", "add_ally", "update_ally", "remove_ally", "check_in_with_ally", "thank_ally"];
-const UNTHANKED_DAYS = 60;
 
-const words = (key) => key.replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
 const upper = (text) => text[0].toUpperCase() + text.slice(1);
 const isoDay = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
-const daysBefore = (iso, n) => isoDay(new Date(new Date(`${iso}T12:00:00`).getTime() - n * 86_400_000));
 const last = (ally, kind) => ally.touches.filter((t) => !kind || t.kind === kind).map((t) => t.on).sort().at(-1) || null;
-
-// A reading of the server's state, as the server's Inventory.audit reads it: missing kinds,
-// who has not been thanked for 60 days, anti-allies, and whose keep-in-touch rhythm ran out.
-export function audit(allies, target, today) {
-  const around = Object.values(allies).filter((a) => a.supports.includes(target));
-  const friends = around.filter((a) => a.stance === "ally");
-  const covered = new Set(friends.flatMap((a) => a.kinds));
-  const since = daysBefore(today, UNTHANKED_DAYS);
-  const said = Object.keys(KINDS).filter((k) => !covered.has(k)).map((k) => `Nobody gives ${KINDS[k]} yet: who could?`);
-  said.push(...friends.filter((a) => (last(a, "thanks") || "") < since).map((a) => `When did you last thank ${a.name}?`));
-  said.push(...around.filter((a) => a.stance === "anti_ally").map((a) => `${a.name} works against this`
-    + (a.plan ? `; your plan: ${a.plan}` : ": what will you do about it?")));
-  said.push(...around.filter((a) => a.every_days && (!last(a) || daysBefore(today, a.every_days) > last(a)))
-    .map((a) => `Time to check in with ${a.name} (every ${a.every_days} days).`));
-  if (!friends.length) said.unshift("Nobody is in your corner for this yet. Who already cares how it goes?");
-  return said;
-}
 
 function form(onsubmit, ...children) {
   return h("form", { class: "stack", onsubmit: (event) => {
@@ -59,13 +31,17 @@ export default async function allies({ main }) {
   const act = (name, args) => sync.mutate(name, "", args);
   const goals = inventory?.goals || {};
   const known = inventory?.allies || {};
+  const said = inventory?.audit || {};
+  // Until the first pull has come there are no words yet (nor kinds, reasons or stances to pick).
+  const { kinds, reasons, stances } = inventory?.words || { kinds: {}, reasons: {}, stances: {} };
   const newGoals = pending.filter((m) => m.name === "add_goal" && !goals[m.args.goal_id]);
   const newAllies = pending.filter((m) => m.name === "add_ally" && !known[m.args.ally_id]);
   const touchesOf = (id) => pending.filter((m) => ["check_in_with_ally", "thank_ally"].includes(m.name) && m.args.ally_id === id);
   const changedOf = (id) => pending.filter((m) => ["update_ally", "remove_ally"].includes(m.name) && m.args.ally_id === id);
   const joined = alliances.filter((a) => a.state).map((a) => [a.state.id, a.state.title]);
-  const targets = [...Object.entries(goals).map(([id, g]) => [id, g.text]), ...joined];
-  const targetName = new Map([...targets, ...newGoals.map((m) => [m.args.goal_id, m.args.text])]);
+  const targetName = new Map([...Object.entries(goals).map(([id, g]) => [id, g.text]), ...joined,
+    ...newGoals.map((m) => [m.args.goal_id, m.args.text])]);
+  const targets = Object.keys(said).filter((id) => targetName.has(id));
 
   const card = (id, ally, unsynced) => {
     const thanked = last(ally, "thanks");
@@ -74,8 +50,8 @@ export default async function allies({ main }) {
     return h("li", { class: unsynced ? "card pending-box" : "card", dataset: { ally: id } },
       h("h3", { class: "ally-name" }, ally.name),
       h("p", { class: "muted" }, [
-        ally.stance === "neutral" && "Neutral",
-        ally.reason && words(ally.reason),
+        ally.stance === "neutral" && stances.neutral,
+        ally.reason && reasons[ally.reason],
         supports.length && `For: ${supports.join(", ")}`,
         ally.every_days && `Keep in touch every ${ally.every_days} days`,
       ].filter(Boolean).join(" · ")),
@@ -98,7 +74,7 @@ export default async function allies({ main }) {
   const everyone = [...Object.entries(known).map(([id, a]) => [id, a, false]),
     ...newAllies.map((m) => [m.args.ally_id, { kinds: [], supports: [], stance: "ally", reason: null, plan: "",
       every_days: null, touches: [], ...m.args }, true])];
-  const groups = [...Object.entries(KINDS).map(([kind, text]) => [upper(text),
+  const groups = [...Object.entries(kinds).map(([kind, text]) => [upper(text),
     everyone.filter(([, a]) => a.stance !== "anti_ally" && a.kinds.includes(kind))]),
   ["Not sorted yet", everyone.filter(([, a]) => a.stance !== "anti_ally" && !a.kinds.length)],
   ["Anti-allies", everyone.filter(([, a]) => a.stance === "anti_ally")]];
@@ -109,8 +85,8 @@ export default async function allies({ main }) {
     h("p", { class: "muted" }, "Your own map of who is in your corner. Nobody else sees it."),
     h("section", { class: "part", id: "gaps" },
       h("h2", {}, "What is missing"),
-      targets.length ? targets.map(([id, name]) => h("div", { class: "gap" },
-        h("h3", {}, name), h("ul", { class: "points" }, audit(known, id, today).map((w) => h("li", {}, w)))))
+      targets.length ? targets.map((id) => h("div", { class: "gap" },
+        h("h3", {}, targetName.get(id)), h("ul", { class: "points" }, said[id].map((w) => h("li", {}, w)))))
         : h("p", {}, "Name a goal below, or design an alliance, to see who is missing."),
       newGoals.map((m) => h("p", { class: "pending-box" }, `Goal: ${m.args.text} (not yet synced)`))),
     h("section", { class: "part", id: "map" },
@@ -133,11 +109,11 @@ export default async function allies({ main }) {
         },
         h("label", {}, "Name", h("input", { name: "name", required: true, maxlength: 500 })),
         h("fieldset", {}, h("legend", {}, "What they give"),
-          Object.entries(KINDS).map(([kind, text]) => checkbox("kinds", kind, upper(text)))),
+          Object.entries(kinds).map(([kind, text]) => checkbox("kinds", kind, upper(text)))),
         h("label", {}, "Why they are with you", h("select", { name: "reason" },
-          h("option", { value: "" }, "Not sure"), REASONS.map((r) => h("option", { value: r }, words(r))))),
+          h("option", { value: "" }, "Not sure"), Object.entries(reasons).map(([r, text]) => h("option", { value: r }, text)))),
         h("label", {}, "Where they stand", h("select", { name: "stance" },
-          Object.entries(STANCES).map(([s, text]) => h("option", { value: s }, text)))),
+          Object.entries(stances).map(([s, text]) => h("option", { value: s }, text)))),
         targetName.size > 0 && h("fieldset", {}, h("legend", {}, "They support"),
           [...targetName].map(([id, name]) => checkbox("supports", id, name))),
         h("label", {}, "If they work against you: your plan", h("input", { name: "plan", maxlength: 500 })),
