@@ -8,6 +8,7 @@ every replay, so they never check or refuse anything.
 
 import copy
 from datetime import date
+from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
 from events.audit import GENESIS, event_hash
+from events.privacy import privately_seen
 from events.templates import UnknownTemplate, get_template
 from events.text import quote
 
@@ -91,6 +93,9 @@ def new_aggregate_id(value: Any, what: str) -> UUID:
 
 class Alliance(Aggregate):
     TOPIC = "alliance"
+    # Whose own answers to private questions are shared: {question id: [user id]}. A class-level
+    # empty default, because snapshots from before it existed restore without it; folds replace it.
+    shared_answers = MappingProxyType({})  # not annotated: the library makes annotated names fields
 
     class Event(Aggregate.Event):
         by: str  # the user who acted
@@ -291,6 +296,9 @@ class Alliance(Aggregate):
         self._check_can_act(by)
         self._question(question_id)
         text = _text(text, "answer", required=False)
+        if question_id in self.private_questions():
+            raise NotAllowedNow("This question is for each person's own answer, private until they share it: "
+                                "give yours from your side.")
         answer = self.answers.get(question_id, {"text": "", "revision": 0, "conflict": []})
         _check_base(base_revision, answer["revision"])
         if text == answer["text"] or any(c["text"] == text for c in answer["conflict"]):
@@ -327,6 +335,42 @@ class Alliance(Aggregate):
     def _own_answer_given(self, by: str, device: str, question_id: str, text: str) -> None:
         self.own_answers.setdefault(question_id, {})[by] = text
         self._content_changed()
+
+    def share_own_answer(self, *, by: str, device: str, question_id: str) -> None:
+        """Show my own answer to a private question to everyone in the alliance (for good)."""
+        question_id = str(question_id)
+        self._check_can_act(by)
+        self._question(question_id)
+        if question_id not in self.private_questions():
+            raise NotAllowedNow("Answers to this question are seen by everyone already.")
+        if not self.own_answers.get(question_id, {}).get(by):
+            raise NotAllowedNow("Give your own answer first; then you can share it.")
+        if by not in self.shared_answers.get(question_id, []):
+            self._own_answer_shared(by=by, device=device, question_id=question_id)
+
+    @event("OwnAnswerShared", topic="alliance.OwnAnswerShared")
+    def _own_answer_shared(self, by: str, device: str, question_id: str) -> None:
+        self.shared_answers = {**self.shared_answers, question_id: [*self.shared_answers.get(question_id, []), by]}
+
+    def private_questions(self) -> set[str]:
+        """Questions in a section the template marks private (the team's pre-work)."""
+        try:
+            sections = {s.key for s in get_template(self.template).sections if s.private}
+        except UnknownTemplate:
+            sections = set()
+        return {qid for qid, q in self.questions.items() if q["section"] in sections}
+
+    def seen_by(self, viewer: str | None) -> "Alliance":
+        """The alliance as `viewer` may see it: others' answers to private questions appear
+        only once their author shared them. Every response made for a person (pulls, reads,
+        history, diffs, exports, pages) is made from this view; None is the operator's view."""
+        private = self.private_questions()
+        if viewer is None or not private:
+            return self
+        seen = copy.copy(self)
+        seen.answers, seen.own_answers = privately_seen(self.answers, self.own_answers, private,
+                                                        self.shared_answers, viewer)
+        return seen
 
     # ----- commitments -----
 
@@ -713,6 +757,7 @@ class Alliance(Aggregate):
     # ----- the whole state, as clients see it -----
 
     def as_dict(self) -> dict:
+        private = self.private_questions()
         return {
             "id": str(self.id), "version": self.version, "title": self.title,
             "template": self.template, "template_version": self.template_version,
@@ -720,7 +765,8 @@ class Alliance(Aggregate):
             "agreed_versions": list(self.agreed_versions), "facilitator": self.facilitator,
             "participants": copy.deepcopy(self.participants),
             "invitations": copy.deepcopy(self.invitations),
-            "questions": copy.deepcopy(self.questions), "answers": copy.deepcopy(self.answers),
+            "questions": {qid: dict(q, private=qid in private) for qid, q in copy.deepcopy(self.questions).items()},
+            "answers": copy.deepcopy(self.answers), "shared_answers": copy.deepcopy(dict(self.shared_answers)),
             "own_answers": copy.deepcopy(self.own_answers),
             "commitments": copy.deepcopy(self.commitments), "rhythm": copy.deepcopy(self.rhythm),
             "reviews": copy.deepcopy(self.reviews), "consents": copy.deepcopy(self.consents),

@@ -210,10 +210,10 @@ class AllianceApplication(SignIn, Application):
         return low
 
     def history(self, alliance_id: Any, *, before: int | None = None, limit: int = 20,
-                latest: Alliance | None = None) -> dict:
+                latest: Alliance | None = None, viewer: str | None = None) -> dict:
         """A page of history in words, newest first; pass `next_before` for the next page.
         `latest` is the newest version to read (default: now; the audit page passes the
-        checked part of a broken record)."""
+        checked part of a broken record); `viewer` the person it is for (None: the operator)."""
         latest = latest or self.alliance(alliance_id)
         top = latest.version if before is None else min(before - 1, latest.version)
         limit = max(1, min(limit, 200))
@@ -222,13 +222,13 @@ class AllianceApplication(SignIn, Application):
         first = max(1, top - limit + 1)
         state = self.repository.get(latest.id, version=first - 1) if first > 1 else None
         events = self.events.get(latest.id, gt=first - 1, lte=top)
-        entries = history.describe_events(state, events, latest)
+        entries = history.describe_events(state, events, latest, viewer)
         return {"entries": entries[::-1], "next_before": first if first > 1 else None}
 
-    def diff(self, alliance_id: Any, from_version: int, to_version: int) -> dict:
-        old = self.alliance(alliance_id, version=from_version)
-        new = self.alliance(alliance_id, version=to_version)
-        return history.diff(old, new)
+    def diff(self, alliance_id: Any, from_version: int, to_version: int, viewer: str | None = None) -> dict:
+        old = self.alliance(alliance_id, version=from_version, copy=False)
+        new = self.alliance(alliance_id, version=to_version, copy=False)
+        return history.diff(old.seen_by(viewer), new.seen_by(viewer))
 
     def verify(self, alliance_id: Any, anchor: Anchor | None = None) -> ChainReport:
         """Recompute the audit chain over the stored rows and check a device's anchor

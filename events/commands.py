@@ -66,6 +66,10 @@ class GiveOwnAnswer(Command):
     text: Text
 
 
+class ShareOwnAnswer(Command):
+    question_id: str
+
+
 class MakeCommitment(Command):
     commitment_id: str
     text: Text
@@ -147,7 +151,7 @@ class RestoreVersion(Command):
 ALLIANCE_COMMANDS: dict[str, type[Command]] = {
     "invite_participant": InviteParticipant, "join": Join, "leave": Leave, "add_question": AddQuestion,
     "reword_question": RewordQuestion, "remove_question": RemoveQuestion, "answer_question": AnswerQuestion,
-    "give_own_answer": GiveOwnAnswer, "make_commitment": MakeCommitment, "amend_commitment": AmendCommitment,
+    "give_own_answer": GiveOwnAnswer, "share_own_answer": ShareOwnAnswer, "make_commitment": MakeCommitment, "amend_commitment": AmendCommitment,
     "complete_commitment": CompleteCommitment, "withdraw_commitment": WithdrawCommitment,
     "resolve_conflict": ResolveConflict, "schedule_review": ScheduleReview, "hold_review": HoldReview,
     "give_consent": GiveConsent, "break_alliance": BreakAlliance, "renew_alliance": RenewAlliance,

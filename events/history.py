@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any, Iterable
 
 from events.alliance import Alliance
+from events.privacy import hidden_from
 from events.templates import TEMPLATES
 
 STANCE_WORDS = {"support": "supports", "live_with": "can live with", "object": "objects to"}
@@ -26,14 +27,20 @@ def quote(text: str, limit: int = 60) -> str:
 
 # ----- history in words -----
 
-def describe_events(state: Alliance | None, events: Iterable[Any], now: Alliance) -> list[dict]:
+def describe_events(state: Alliance | None, events: Iterable[Any], now: Alliance,
+                    viewer: str | None = None) -> list[dict]:
     """Describe each event against the state just before it, oldest first.
     `state` is the alliance before the first event (None before creation);
-    `now` supplies names of people who joined later."""
+    `now` supplies names of people who joined later; `viewer` is whom the words are
+    for: someone else's answer to a private question is told without its words."""
     entries = []
+    private, shared = now.private_questions(), now.shared_answers
     for ev in events:
         before_status = state.status if state else None
-        text = describe(ev, state, now)
+        if hidden_from(viewer, type(ev).__name__, ev.by, vars(ev), private, shared):
+            text = f"answered {quote(now.questions[ev.question_id]['text'])} privately, for themselves"
+        else:
+            text = describe(ev, state, now)
         state = ev.mutate(state)
         if state.status == "agreed" and before_status != "agreed":
             text += f"; the alliance is now agreed (version {state.content_version})"

@@ -29,6 +29,7 @@ class Section:
     title: str  # e.g. "Purpose and outcomes"
     questions: tuple[Question, ...] = ()
     kind: str = "questions"  # or, for the closing block: "commitments", "review", "consent"
+    private: bool = False  # each person's own answers, seen by their author alone until shared
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,14 @@ class UnknownTemplate(ValueError):
         )
 
 
-def _section(key: str, title: str, *questions: tuple[str, str] | tuple[str, str, str]) -> Section:
+def _section(key: str, title: str, *questions: tuple[str, str] | tuple[str, str, str],
+             private: bool = False) -> Section:
     """Build a section; question keys are given without the section prefix."""
     built = []
     for item in questions:
         sub, text, *rest = item
         built.append(Question(key=f"{key}.{sub}", text=text, hint=rest[0] if rest else ""))
-    return Section(key=key, title=title, questions=tuple(built))
+    return Section(key=key, title=title, questions=tuple(built), private=private)
 
 
 # The shared closing block every template ends with. The app renders these
@@ -201,6 +203,7 @@ _TEAM = Template(
             ),
             ("conditions", "Under what conditions do you do your best work?"),
             ("count_on", "What can the others always count on you for?"),
+            private=True,
         ),
         _section(
             "purpose",

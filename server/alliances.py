@@ -78,21 +78,22 @@ class AlliancesController(Controller):
     def read(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
              version: Annotated[int | None, QueryParameter(ge=1)] = None,
              at: FromQuery[str | None] = None) -> dict[str, Any]:
-        return alliances.alliance(alliance_id, version=version, at=moment(at)).as_dict()
+        alliance = alliances.alliance(alliance_id, version=version, at=moment(at), copy=False)
+        return alliance.seen_by(request.user.user_id).as_dict()
 
     @get("/history", sync_to_thread=True, summary="History in words, newest first, paged",
          responses=problems(400, 401, 404))
     def history(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
                 before: Annotated[int | None, QueryParameter(ge=1)] = None,
                 limit: Annotated[int, QueryParameter(ge=1, le=200)] = 20) -> dict[str, Any]:
-        return alliances.history(alliance_id, before=before, limit=limit)
+        return alliances.history(alliance_id, before=before, limit=limit, viewer=request.user.user_id)
 
     @get("/diff", sync_to_thread=True, summary="What changed between two versions, word by word",
          responses=problems(400, 401, 404))
     def diff(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
              from_version: Annotated[int, QueryParameter(name="from", ge=1)],
              to_version: Annotated[int, QueryParameter(name="to", ge=1)]) -> dict[str, Any]:
-        return alliances.diff(alliance_id, from_version, to_version)
+        return alliances.diff(alliance_id, from_version, to_version, viewer=request.user.user_id)
 
     @get("/verify", sync_to_thread=True, summary="Recompute the audit chain over the stored events",
          responses=problems(400, 401, 404))
@@ -124,4 +125,4 @@ class InvitationsController(Controller):
                      channels: NamedDependency[ChannelsPlugin]) -> dict[str, Any]:
         alliance = await to_thread.run_sync(alliances.accept_invitation, request.user.user_id, token)
         poke(channels, {str(alliance.id): list(alliance.participants)})
-        return alliance.as_dict()
+        return alliance.seen_by(request.user.user_id).as_dict()

@@ -253,7 +253,7 @@ def calendar(alliance: Alliance, *, now: datetime, public_url: str) -> str:
 
 # ----- the audit page -----
 
-def audit(alliances: AllianceApplication, alliance_id: str, anchor: Anchor | None) -> dict[str, Any]:
+def audit(alliances: AllianceApplication, alliance_id: str, anchor: Anchor | None, viewer: str) -> dict[str, Any]:
     """The chain check, and every history entry of the part of the record that
     checks out, newest first (paged through 200 at a time). Only that part is
     read, so a broken record shows what it can instead of failing."""
@@ -261,7 +261,7 @@ def audit(alliances: AllianceApplication, alliance_id: str, anchor: Anchor | Non
     alliance = alliances.checked_part(alliance_id, chain)
     entries, before = [], None
     while alliance:
-        page = alliances.history(alliance.id, before=before, limit=200, latest=alliance)
+        page = alliances.history(alliance.id, before=before, limit=200, latest=alliance, viewer=viewer)
         entries += page["entries"]
         before = page["next_before"]
         if before is None:
@@ -294,7 +294,7 @@ class ExportsController(Controller):
          responses=problems(400, 401, 404))
     def export_html(self, request: Req, alliance_id: FromPath[str],
                     alliances: NamedDependency[AllianceApplication]) -> Template:
-        alliance = alliances.alliance(alliance_id)
+        alliance = alliances.alliance(alliance_id, copy=False).seen_by(request.user.user_id)
         doc = agreement(alliance, datetime.now(timezone.utc).date())
         return Template("print.html", context={"doc": doc, "asset_base": asset_base(request)}, headers=PRIVATE)
 
@@ -302,7 +302,7 @@ class ExportsController(Controller):
          responses=problems(400, 401, 404))
     def export_md(self, request: Req, alliance_id: FromPath[str],
                   alliances: NamedDependency[AllianceApplication]) -> Response[str]:
-        alliance = alliances.alliance(alliance_id)
+        alliance = alliances.alliance(alliance_id, copy=False).seen_by(request.user.user_id)
         text = markdown(agreement(alliance, datetime.now(timezone.utc).date()))
         return Response(text, media_type="text/markdown",  # Litestar adds "; charset=utf-8" to text/*
                         headers={**PRIVATE, "Content-Disposition": filename(alliance.title, "md")})
@@ -311,7 +311,7 @@ class ExportsController(Controller):
          media_type="text/calendar", responses=problems(400, 401, 404, 409))
     def export_ics(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
                    settings: NamedDependency[Settings]) -> Response[str]:
-        alliance = alliances.alliance(alliance_id)
+        alliance = alliances.alliance(alliance_id, copy=False).seen_by(request.user.user_id)
         text = calendar(alliance, now=datetime.now(timezone.utc), public_url=settings.public_url)
         return Response(text, media_type="text/calendar",
                         headers={**PRIVATE, "Content-Disposition": filename(alliance.title, "ics")})
@@ -320,7 +320,7 @@ class ExportsController(Controller):
          responses=problems(400, 401, 404))
     def audit_html(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
                    version: AnchorVersion = None, head: AnchorHead = None) -> Template:
-        doc = audit(alliances, alliance_id, device_anchor(version, head))
+        doc = audit(alliances, alliance_id, device_anchor(version, head), request.user.user_id)
         return Template("audit.html", context={"audit": doc, "asset_base": asset_base(request)}, headers=PRIVATE)
 
 

@@ -9,7 +9,9 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from events.allies import owners_view
+from events.alliance import Alliance
 from events.application import AllianceApplication
+from events.privacy import event_data_seen_by
 from events.devices import device_id
 from sync.cursors import make_cursor, mark, read_cursor
 
@@ -62,7 +64,9 @@ def pull(app: AllianceApplication, user_id: str, client_id: str, cursor: str | N
     at, at_mark, kept, last_mutation_id, inventory_version = cut
     events = events[:kept]
     versions = {entry["alliance_id"]: entry["version"] for entry in events}  # the newest of each
-    alliances = [app.alliance(aid, version=v, copy=False).as_dict() for aid, v in versions.items()]
+    newest = {aid: app.alliance(aid, version=v, copy=False) for aid, v in versions.items()}
+    alliances = [alliance.seen_by(user_id).as_dict() for alliance in newest.values()]
+    events = _seen_by(user_id, events, newest)
     inventory = (owners_view(app.repository.get(UUID(own_inventory), version=inventory_version),
                              account.alliances, date.today()) if inventory_version else None)
     return {"cursor": make_cursor(key, at, at_mark, last_mutation_id, client_id), "more": more, "reset": False,
@@ -78,7 +82,7 @@ def full_state(app: AllianceApplication, user_id: str, client_id: str) -> dict:
         account = app.account(user_id, copy=False)
         device = app.device(client_id, copy=False)
         last_mutation_id = device.last_mutation_id if device else 0
-        alliances = [app.alliance(aid, copy=False).as_dict() for aid in account.alliances]
+        alliances = [app.alliance(aid, copy=False).seen_by(user_id).as_dict() for aid in account.alliances]
         inventory = app.inventory_of(user_id)
         after = app.recorder.max_notification_id() or 0
         watched = {UUID(a) for a in account.alliances} | {device_id(client_id), account.id}
@@ -102,6 +106,13 @@ def _mark_at(app: AllianceApplication, position: int) -> str:
 
 def _ledger_last(event: Any) -> int:
     return event.first + len(event.outcomes) - 1
+
+
+def _seen_by(viewer: str, events: list[dict], newest: dict[str, Alliance]) -> list[dict]:
+    """The events as `viewer` may see them (events.privacy): others' private words become null."""
+    private = {aid: (alliance.private_questions(), alliance.shared_answers) for aid, alliance in newest.items()}
+    return [dict(e, data=event_data_seen_by(viewer, e["name"], e["by"], e["data"], *private[e["alliance_id"]]))
+            for e in events]
 
 
 def _event_for_client(event: Any) -> dict:
