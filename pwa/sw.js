@@ -8,7 +8,7 @@ const SHELL = [
   "/app/", "/app/styles.css", "/app/manifest.webmanifest", "/app/icons/icon-192.png",
   "/app/js/app.js", "/app/js/api.js", "/app/js/dom.js", "/app/js/model.js", "/app/js/store.js", "/app/js/sync.js",
   "/app/js/views/index.js", "/app/js/views/auth.js", "/app/js/views/list.js", "/app/js/views/design.js",
-  "/app/js/views/alliance.js", "/app/js/views/parts.js", "/app/js/views/devices.js", "/app/js/views/review.js",
+  "/app/js/views/alliance.js", "/app/js/views/answers.js", "/app/js/views/parts.js", "/app/js/views/devices.js", "/app/js/views/review.js",
   "/app/js/views/history.js", "/app/js/views/join.js", "/app/js/views/allies.js", "/app/icons/icon-512.png", "/app/icons/maskable-512.png",
 ];
 

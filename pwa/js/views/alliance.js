@@ -6,6 +6,7 @@
 import { h, show } from "../dom.js";
 import { STATUS_WORDS, mismatchWords, nameOf, one, pendingValue } from "../model.js";
 import * as sync from "../sync.js";
+import { answerBlock } from "./answers.js";
 import { templates } from "./design.js";
 import { commitmentsPart, conflictsPart, lifecyclePart, rhythmPart } from "./parts.js";
 
@@ -30,7 +31,8 @@ export default async function alliance(context) {
     if (!sections.has(q.section)) sections.set(q.section, []);
     sections.get(q.section).push([qid, q]);
   }
-  const titles = await sectionTitles(state?.template || item.created.args.template);
+  const { titles, hints } = await templateWords(state?.template || item.created.args.template);
+  const block = ([qid, q]) => answerBlock(item, qid, q, hints[qid], act, me, readOnly);
   const readOnly = state?.status === "closed";
   const badge = () => h("p", {}, h("span", { class: `badge status-${state?.status || "pending"}` },
     state ? STATUS_WORDS[state.status] : "Not yet synced"),
@@ -40,7 +42,7 @@ export default async function alliance(context) {
   // The guided walk after designing: one section at a time, then commitments, rhythm and consent.
   if (context.query.has("walk")) {
     const steps = [...[...sections].map(([key, list]) => () => h("section", { class: "part" },
-      h("h2", {}, titles[key] || key), list.map(([qid, q]) => answerBlock(item, qid, q, act, readOnly)))),
+      h("h2", {}, titles[key] || key), list.map(block))),
     commitments, ...(state ? [() => rhythmPart(item, act, readOnly), () => consentPart(item, act, me, readOnly)] : [])];
     const at = Math.min(Math.max(Number(context.query.get("walk")) || 0, 0), steps.length - 1);
     show(context.main,
@@ -66,7 +68,7 @@ export default async function alliance(context) {
     state && conflictsPart(state, act),
     [...sections].map(([key, list]) => h("section", { class: "part" },
       h("h2", {}, titles[key] || key),
-      list.map(([qid, q]) => answerBlock(item, qid, q, act, readOnly)))),
+      list.map(block))),
     !readOnly && addQuestionForm(sections, titles, act),
     commitments(),
     h("p", {}, h("a", { class: "button", href: `#/a/${id}?walk=0` }, "Walk through it step by step")),
@@ -87,32 +89,11 @@ async function templateQuestions(name) {
   return (template?.sections || []).flatMap((s) => s.questions.map((q) => [q.key, { section: s.key, text: q.text }]));
 }
 
-async function sectionTitles(name) {
-  const template = (await templates()).find((t) => t.name === name);
-  return Object.fromEntries((template?.sections || []).map((s) => [s.key, s.title]));
-}
-
-function answerBlock(item, qid, question, act, readOnly) {
-  const answer = item.state?.answers[qid];
-  const pending = pendingValue(item, "answer_question", (a) => a.question_id === qid);
-  const fieldId = `answer-${qid}`;
-  const editor = h("form", { class: "stack", hidden: true, onsubmit: (event) => {
-    event.preventDefault();
-    const text = new FormData(event.target).get("text");
-    act("answer_question", { question_id: qid, text, base_revision: answer?.revision || 0 });
-  } },
-  h("label", { for: fieldId }, "Your agreed answer"),
-  h("textarea", { id: fieldId, name: "text" }, pending?.text ?? answer?.text ?? ""),
-  h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Save"),
-    h("button", { type: "button", onclick: () => { editor.hidden = true; } }, "Cancel")));
-  return h("div", { class: "question" },
-    h("h3", {}, question.text),
-    pending ? h("p", { class: "answer pending-box" }, pending.text, h("span", { class: "pending" }, " (not yet synced)"))
-      : h("p", { class: answer?.text ? "answer" : "answer muted" }, answer?.text || "Not answered yet."),
-    answer?.conflict?.length > 0 && h("p", { class: "conflict" }, "Two answers were given at once: see Conflicts above."),
-    !readOnly && h("button", { type: "button", onclick: () => { editor.hidden = false; editor.querySelector("textarea").focus(); } },
-      answer?.text || pending ? "Edit answer" : "Answer"),
-    editor);
+// The template's words: section titles, and the hint under each question that has one.
+async function templateWords(name) {
+  const sections = (await templates()).find((t) => t.name === name)?.sections || [];
+  return { titles: Object.fromEntries(sections.map((s) => [s.key, s.title])),
+    hints: Object.fromEntries(sections.flatMap((s) => s.questions.filter((q) => q.hint).map((q) => [q.key, q.hint]))) };
 }
 
 function addQuestionForm(sections, titles, act) {
