@@ -5,7 +5,6 @@ each answer to its author until they share it."""
 
 from pathlib import Path
 
-import pytest
 
 from phones import expect, wait_until
 from test_quality import axe_problems, small_targets
@@ -19,21 +18,7 @@ BENEFITS = "Who benefits when we do it well?"
 PRIVATE = "Private: only you see your answer until you share it."
 
 
-def private_prework(p) -> None:
-    """The pulled states say which questions are private, as PROTOCOL.md has it once the server's
-    side lands (another branch): the team's pre-work. Until then this plays the server's part for
-    that one field; once the server sends `private` itself, it changes nothing."""
-    def handle(route):
-        response = route.fetch()
-        body = response.json()
-        for state in body.get("alliances", []):
-            for qid, question in state.get("questions", {}).items():
-                question.setdefault("private", qid.startswith("prework."))
-        route.fulfill(status=response.status, json=body)
-    p.context.route("**/api/v1/sync/pull", handle)
-
-
-def two_phones(phone, account, title, template, shim=False):
+def two_phones(phone, account, title, template):
     """Ann designs the alliance, Bob joins by her link; both phones end on its screen, synced."""
     ann_api, bob_api = account("Ann"), account("Bob")
     alliance_id = ann_api.create_alliance(title, template)
@@ -41,8 +26,6 @@ def two_phones(phone, account, title, template, shim=False):
     phones = []
     for api, name in ((ann_api, "ann"), (bob_api, "bob")):
         p = phone(name)
-        if shim:
-            private_prework(p)
         p.sign_in(api)
         p.go(f"#/a/{alliance_id}")
         expect(p.page.get_by_role("heading", name=title, level=1)).to_be_visible()
@@ -98,7 +81,7 @@ def test_each_answers_from_their_side_without_overwriting_the_other(phone, accou
 
 
 def test_a_private_question_offers_my_answer_and_sharing_but_no_agreed_answer(phone, account):
-    _, _, ann, _, _ = two_phones(phone, account, "Our team", "team", shim=True)
+    _, _, ann, _, _ = two_phones(phone, account, "Our team", "team")
     answer_from_my_side(ann, MATTERS, "That what we build is used by people who need it, "
                         "and that we stay kind to each other when deadlines press.")
     ann.wait_synced()
@@ -128,9 +111,8 @@ def test_a_private_question_offers_my_answer_and_sharing_but_no_agreed_answer(ph
     assert problems == [], "\n".join(problems)
 
 
-@pytest.mark.xfail(reason="server-side privacy lands in another branch", strict=False)
 def test_an_answer_to_a_private_question_reaches_the_others_only_once_shared(phone, account):
-    _, _, ann, bob, _ = two_phones(phone, account, "Our team", "team", shim=True)
+    _, _, ann, bob, _ = two_phones(phone, account, "Our team", "team")
     secret = "Honestly: I fear this project will eat my evenings."
     answer_from_my_side(ann, MATTERS, secret)
     answer_from_my_side(bob, MATTERS, "Learning from the others.")
