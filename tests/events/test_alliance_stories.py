@@ -531,6 +531,7 @@ def test_a_closed_alliance_can_be_read_but_no_longer_changed(alliance, command):
         "remove_question": dict(question_id=WHY),
         "answer_question": dict(question_id=WHY, text="To grow", base_revision=0),
         "give_own_answer": dict(question_id=WHY, text="To grow"),
+        "share_own_answer": dict(question_id=WHY),
         "make_commitment": dict(commitment_id=uuid4(), text="More", owner_id="ann"),
         "amend_commitment": dict(commitment_id=cid, base_revision=1, text="Less"),
         "complete_commitment": dict(commitment_id=cid),

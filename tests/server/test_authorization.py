@@ -111,6 +111,7 @@ def args_for(name: str, world: World) -> dict:
         "remove_question": {"question_id": "purpose.why"},
         "answer_question": {"question_id": "purpose.why", "text": "Money", "base_revision": 1},
         "give_own_answer": {"question_id": "purpose.why", "text": "Money"},
+        "share_own_answer": {"question_id": "purpose.why"},
         "make_commitment": {"commitment_id": str(uuid4()), "text": "Pay Mallory", "owner_id": ann},
         "amend_commitment": {"commitment_id": commitment, "base_revision": 1, "text": "Send no notes"},
         "complete_commitment": {"commitment_id": commitment},
