@@ -18,18 +18,19 @@ from events.alliance import COMMANDS, Alliance, AlreadyExists, InvalidInput, Not
 from events.audit import ChainReport, verify_chain
 from events.devices import Device
 from events.repository import CopyOnWriteRepository, retry_stale
+from events.preferences import Preferences, PreferencesCommands
 from events.signin import SignIn
 from events.sync import NO_SUCH_ALLIANCE, Sync
 
 DESIGNED_TOPIC = "alliance.Designed"
 
 
-class AllianceApplication(SignIn, Sync, Application):
+class AllianceApplication(SignIn, Sync, PreferencesCommands, Application):
     """Alliances, the people in them and their devices, in one store, so one
     transaction can hold everything a sync push causes."""
 
     name = "alliances"  # pinned: PostgreSQL table names derive from it
-    snapshotting_intervals = {Alliance: 100, Device: 100, Account: 100}
+    snapshotting_intervals = {Alliance: 100, Device: 100, Account: 100, Preferences: 100}
     # Recently used alliances stay in memory; each read still fetches any newer
     # events from the store (fast-forward), so several processes stay correct.
     env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}

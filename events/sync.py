@@ -23,6 +23,7 @@ from events.alliance import Alliance, AllianceError, InvalidInput, NotFound, new
 from events.devices import Device, device_id
 from events.repository import retry_stale
 from events.keys import SERVER_KEY_ID, ServerKey
+from events.preferences import PREFERENCE_MUTATIONS, saved_or_started  # reminders (issue 12)
 from events.text import quote
 
 MAX_MUTATIONS = 1000  # per push; clients chunk their outbox
@@ -56,7 +57,7 @@ MUTATIONS: dict[str, tuple[str, dict[str, str]]] = {
 # The ally inventory's mutations change the person's own inventory; their alliance_id is not used.
 INVENTORY_MUTATIONS = {"add_goal": "add_goal", "add_ally": "add_ally", "update_ally": "update_ally",
                        "remove_ally": "remove_ally", "check_in_with_ally": "check_in", "thank_ally": "thank"}
-MUTATION_NAMES = ("create_alliance", *MUTATIONS, *INVENTORY_MUTATIONS)
+MUTATION_NAMES = ("create_alliance", *MUTATIONS, *INVENTORY_MUTATIONS, *PREFERENCE_MUTATIONS)
 # Events that end a transaction touching alliances (see the module docstring).
 TRANSACTION_ENDS = ("device.MutationsApplied", "invitation.LinkAccepted", "invitation.LinkCreated")
 
@@ -263,6 +264,8 @@ class _Batch:
                    if key in self.touched and isinstance(a, Alliance)}
         if "inventory" in self.touched:
             changed[str(self.loaded["inventory"].id)] = [self.user_id]
+        if "preferences" in self.touched:  # reminders (issue 12): the person's own devices only
+            changed[str(self.loaded["preferences"].id)] = [self.user_id]
         return changed
 
     def inventory(self) -> Inventory:
@@ -314,6 +317,13 @@ class _Batch:
         if name in INVENTORY_MUTATIONS:
             getattr(self.inventory(), INVENTORY_MUTATIONS[name])(**args)
             self.touched.add("inventory")
+            return {"status": "applied", "error": None}
+        if name in PREFERENCE_MUTATIONS:  # reminders (issue 12): the pusher's own preferences
+            if "preferences" not in self.loaded:
+                self.loaded["preferences"] = saved_or_started(self.app, self.user_id)
+            getattr(self.loaded["preferences"], PREFERENCE_MUTATIONS[name])(**args)
+            if self.loaded["preferences"].pending_events:
+                self.touched.add("preferences")
             return {"status": "applied", "error": None}
         if name not in MUTATIONS:
             raise InvalidInput(f"There is no mutation called {quote(name)}; this client may need an update.")

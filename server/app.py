@@ -29,6 +29,7 @@ from server.openapi import StrictStructSchema, openapi_config
 from server.problems import HANDLERS, problem
 from server.settings import Settings
 from server.pages import PAGES
+from server.reminders import REMINDERS, start_reminders, stop_reminders  # issue 12
 from server.strict import StrictRequest, whole_numbers
 from server.sync import SyncController
 from server.templates_api import list_templates
@@ -117,13 +118,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     def open_store(app: Litestar) -> None:
         app.state.alliances = AllianceApplication(env=settings.event_store_env("alliances"))
+        start_reminders(app, settings)
 
     def close_store(app: Litestar) -> None:
+        stop_reminders(app)
         app.state.alliances.close()
 
     return Litestar(
         route_handlers=[healthz, readyz, metrics, list_templates, AuthController, SyncController, AlliancesController,
-                        InvitationsController, *EXPORTS, *PAGES],
+                        InvitationsController, *EXPORTS, *PAGES, *REMINDERS],
         template_config=TemplateConfig(directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine),
         on_startup=[open_store],
         on_shutdown=[close_store],

@@ -14,6 +14,7 @@ from events import alliance as domain
 from events.alliance import Alliance
 from events.allies import Inventory
 from events.application import AllianceApplication
+from events.preferences import PREFERENCE_MUTATIONS, Preferences
 from events.sync import INVENTORY_MUTATIONS, MUTATION_NAMES, MUTATIONS
 from server.app import create_app
 from server.settings import Settings
@@ -80,6 +81,8 @@ def test_every_mutation_is_in_the_mutation_table_with_its_arguments():
             command, renames = Alliance.design, {}
         elif name in INVENTORY_MUTATIONS:
             command, renames = getattr(Inventory, INVENTORY_MUTATIONS[name]), {}
+        elif name in PREFERENCE_MUTATIONS:
+            command, renames = getattr(Preferences, PREFERENCE_MUTATIONS[name]), {}
         else:
             command, renames = getattr(Alliance, MUTATIONS[name][0]), MUTATIONS[name][1]
         outside = {inside: protocol for protocol, inside in renames.items()}

@@ -1,0 +1,419 @@
+"""Reminders, decided exactly once by one follower of the event log, and delivered.
+
+`Reminders` is an eventsourcing ProcessApplication with a store of its own. It
+decides in two ways, both exactly once across processes and restarts:
+
+- What happened (someone joined, broke the alliance, appreciated someone) is decided
+  by its policy while it follows the alliances' log: the reminders it decides and the
+  tracking record of how far it has got are saved in one transaction, so a crash
+  leaves both or neither, and a second process re-processing the same notification
+  fails on the tracking record and writes nothing.
+- What the clock brings (a review tomorrow, a commitment overdue, consent awaited) is
+  decided by `tick(now)`: each occasion has an id derived from what it is about, for
+  whom and when, so only one process can ever create it.
+
+Delivery is at least once by nature (a crash can come after sending and before
+recording it), so each delivery is claimed first (a saved attempt: two processes
+cannot both claim it), then sent, then its outcome is recorded with the channel's
+answer. A claim left without an outcome for longer than the lease (its process died)
+is tried again: at most that one is sent twice.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Protocol
+
+from eventsourcing.application import AggregateNotFoundError, LocalNotificationLog, ProcessingEvent
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.system import ProcessApplication
+
+from events import agenda
+from events.accounts import NAMESPACE, Account
+from events.alliance import Alliance
+from events.preferences import Preferences
+
+log = logging.getLogger("alliance.reminders")
+IMMEDIATE_WINDOW = timedelta(days=1)  # older events (a first start on an old store) remind nobody
+CATCH_UP = timedelta(days=2)  # a clock occasion missed by more than this (the service was down) is let go
+MAX_ATTEMPTS = 3  # a channel that keeps failing is given up on, with its last answer
+RETRY_AFTER = timedelta(minutes=5)
+INBOX_KEEP = 200  # reminders each person can look back on
+FOLLOWED = ("alliance.Designed", "alliance.ParticipantJoined", "alliance.AllianceBroken",
+            "alliance.ParticipantAppreciated", "alliance.AllianceClosed", "account.SessionEnded")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def reminder_id(recipient: str, kind: str, alliance_id: str, subject: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"reminder:{recipient}:{kind}:{alliance_id}:{subject}")
+
+
+def inbox_id(recipient: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"inbox:{recipient}")
+
+
+def watch_id(alliance_id: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"watch:{alliance_id}")
+
+
+class Reminder(Aggregate):
+    """One reminder to one person, and its delivery on each channel they chose."""
+
+    TOPIC = "reminder"
+
+    class Created(Aggregate.Created):  # the library's default; unused (__init__ records Decided)
+        TOPIC = "reminder.Created"
+
+    @event("Decided", topic="reminder.Decided")
+    def __init__(self, id: uuid.UUID, recipient: str, kind: str, alliance_id: str, subject: str, text: str,
+                 link: str, decided_at: str, deliver_at: str, bundled: bool, channels: list) -> None:
+        self.recipient, self.kind, self.alliance_id, self.subject = recipient, kind, alliance_id, subject
+        self.text, self.link, self.decided_at, self.deliver_at, self.bundled = text, link, decided_at, deliver_at, bundled
+        self.deliveries = {c: {"status": "pending", "attempts": 0, "at": None, "answer": "", "retry_at": None}
+                           for c in channels}
+
+    @event("DeliveryAttempted", topic="reminder.DeliveryAttempted")
+    def attempt(self, channel: str, at: str, by: str) -> None:
+        delivery = self.deliveries[channel]
+        delivery.update(status="sending", at=at, by=by, attempts=delivery["attempts"] + 1)
+
+    @event("DeliveryRecorded", topic="reminder.DeliveryRecorded")
+    def record(self, channel: str, at: str, status: str, answer: str, retry_at: str | None) -> None:
+        self.deliveries[channel].update(status=status, at=at, answer=answer, retry_at=retry_at)
+
+    def due_channels(self, now: datetime, lease: timedelta) -> list[str]:
+        """The channels to deliver on now: pending ones past their moment, failed ones to retry,
+        and claims whose process never recorded an outcome (it died) once the lease is over."""
+        if datetime.fromisoformat(self.deliver_at) > now:
+            return []
+        due = []
+        for channel, d in self.deliveries.items():
+            if d["status"] == "pending" and (d["retry_at"] is None or datetime.fromisoformat(d["retry_at"]) <= now):
+                due.append(channel)
+            elif d["status"] == "sending" and datetime.fromisoformat(d["at"]) + lease <= now:
+                due.append(channel)
+        return due
+
+    @property
+    def finished(self) -> bool:
+        return all(d["status"] in ("sent", "failed") for d in self.deliveries.values())
+
+    def as_dict(self) -> dict:
+        return {"id": str(self.id), "kind": self.kind, "alliance_id": self.alliance_id, "text": self.text,
+                "link": self.link, "decided_at": self.decided_at, "deliver_at": self.deliver_at,
+                "deliveries": {c: {k: d[k] for k in ("status", "at", "answer", "attempts")}
+                               for c, d in self.deliveries.items()}}
+
+
+class Inbox(Aggregate):
+    """The reminders one person was given, newest last (so the app can show them)."""
+
+    TOPIC = "inbox"
+
+    class Created(Aggregate.Created):
+        TOPIC = "inbox.Created"
+
+    @event("InboxOpened", topic="inbox.InboxOpened")
+    def __init__(self, id: uuid.UUID, recipient: str) -> None:
+        self.recipient = recipient
+        self.reminders: list[str] = []
+
+    @event("ReminderFiled", topic="inbox.ReminderFiled")
+    def file(self, reminder_id: str) -> None:
+        self.reminders = [*self.reminders, reminder_id][-INBOX_KEEP:]
+
+
+class Watch(Aggregate):
+    """An alliance the clock may bring reminders for (closed ones are let go)."""
+
+    TOPIC = "watch"
+
+    class Created(Aggregate.Created):
+        TOPIC = "watch.Created"
+
+    @event("WatchStarted", topic="watch.WatchStarted")
+    def __init__(self, id: uuid.UUID, alliance_id: str) -> None:
+        self.alliance_id = alliance_id
+        self.ended = False
+
+    @event("WatchEnded", topic="watch.WatchEnded")
+    def end(self) -> None:
+        self.ended = True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a channel answered: sent, or not (and then whether trying again may help)."""
+    sent: bool
+    answer: str
+    retry: bool = False
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: str
+    email: str
+    name: str
+    preferences: Preferences
+
+
+class Channel(Protocol):
+    def reaches(self, recipient: Recipient) -> bool: ...
+
+    def send(self, recipient: Recipient, reminders: list[Reminder]) -> Outcome: ...
+
+
+class Reminders(ProcessApplication):
+    name = "reminders"  # pinned: PostgreSQL table names derive from it
+    topics = FOLLOWED
+
+    def __init__(self, upstream: Any, *, env: dict | None = None, channels: dict[str, Channel] | None = None,
+                 clock: Callable[[], datetime] = utc_now, lease: timedelta = timedelta(minutes=2),
+                 process: str = "") -> None:
+        super().__init__(env)
+        self.upstream, self.channels, self.clock, self.lease = upstream, dict(channels or {}), clock, lease
+        self.process = process or uuid.uuid4().hex[:8]
+        self.follow(upstream.name, LocalNotificationLog(upstream.recorder, section_size=500))
+        self.watched: set[str] = set()
+        self.pending: set[uuid.UUID] = set()
+        self.decided: set[uuid.UUID] = set()
+        self._seen = 0  # how far this process has read its own log (watches and decisions)
+
+    # ----- following the alliances' log -----
+
+    def follow_log(self) -> None:
+        """Process what is new in the alliances' log. Another process may have processed a
+        notification first: its tracking record wins, this one writes nothing and goes on after it."""
+        for _ in range(100):
+            try:
+                self.pull_and_process(self.upstream.name)
+                return
+            except IntegrityError:
+                continue
+
+    def policy(self, domain_event: Any, processing_event: ProcessingEvent) -> None:
+        topic = type(domain_event).__name__
+        now = self.clock()
+        if isinstance(domain_event, Account.Event):  # a device signed out: its phone gets no more pushes
+            self.upstream.end_push_of_session(str(domain_event.originator_id), domain_event.token_hash)
+            return
+        aid = str(domain_event.originator_id)
+        if topic == "Designed":
+            processing_event.collect_events(Watch(id=watch_id(aid), alliance_id=aid))
+            return
+        if topic == "AllianceClosed":
+            try:
+                watch = self.repository.get(watch_id(aid))
+            except AggregateNotFoundError:
+                return
+            watch.end()
+            processing_event.collect_events(watch)
+            return
+        if domain_event.timestamp < now - IMMEDIATE_WINDOW:
+            return  # long past: nobody is reminded of history
+        alliance = self.upstream.alliance(aid, version=domain_event.originator_version)
+        by = domain_event.by
+        if topic == "ParticipantJoined":
+            (text, link), kind, whom = agenda.joined(alliance, by), "joined", [u for u in alliance.members() if u != by]
+        elif topic == "AllianceBroken":
+            (text, link), kind, whom = agenda.broken(alliance, by), "broken", [u for u in alliance.members() if u != by]
+        else:  # appreciated
+            text, link = agenda.appreciated(alliance, by, domain_event.note)
+            kind, whom = "appreciated", [domain_event.participant_id]
+        subject = f"event:{domain_event.originator_version}"
+        for user_id in whom:
+            occasion = agenda.Occasion(kind, aid, subject, now, text, link)
+            processing_event.collect_events(*self._decision(occasion, user_id, now, processing_event))
+
+    # ----- the clock -----
+
+    def tick(self, now: datetime | None = None) -> int:
+        """Decide every reminder the clock has brought by `now`; how many were new."""
+        now = now or self.clock()
+        self._read_own_log()
+        made = 0
+        for aid in sorted(self.watched):
+            try:
+                alliance = self.upstream.alliance(aid)
+            except Exception:  # noqa: BLE001 - an alliance that cannot be read must not stop the others
+                log.exception("reminders: cannot read alliance %s", aid)
+                continue
+            asked = self._consent_asked_at(alliance)
+            for user_id in alliance.members():
+                preferences = self.upstream.preferences(user_id)
+                for occasion in agenda.timed_occasions(alliance, user_id, preferences, asked):
+                    if now - CATCH_UP < occasion.due <= now:
+                        made += self._decide(occasion, user_id, now)
+        return made
+
+    def _consent_asked_at(self, alliance: Alliance) -> datetime | None:
+        if not alliance.awaiting_consent():
+            return None
+        (changed,) = self.upstream.events.get(alliance.id, gt=alliance.content_version - 1,
+                                              lte=alliance.content_version)
+        return changed.timestamp
+
+    def _decide(self, occasion: agenda.Occasion, user_id: str, now: datetime) -> int:
+        rid = reminder_id(user_id, occasion.kind, occasion.alliance_id, occasion.subject)
+        for _ in range(20):
+            if rid in self.decided or self.recorder.select_events(rid, limit=1):
+                self.decided.add(rid)
+                return 0
+            try:
+                self.save(*self._decision(occasion, user_id, now))
+            except IntegrityError:  # another process decided it, or filed into the same inbox: look again
+                continue
+            self.decided.add(rid)
+            return 1
+        return 0
+
+    def _decision(self, occasion: agenda.Occasion, user_id: str, now: datetime,
+                  processing_event: ProcessingEvent | None = None) -> list:
+        """The reminder and the recipient's inbox it is filed in (to save together)."""
+        recipient = self.recipient(user_id)
+        preferences = recipient.preferences
+        bundled = occasion.digest or preferences.settings["delivery"] == "digest"
+        deliver_at = preferences.delivery_moment(max(occasion.due, now), digest=bundled)
+        channels = [c for c in ("app", "push", "email") if preferences.wants(occasion.kind, c)
+                    and (c == "app" or (c in self.channels and self.channels[c].reaches(recipient)))]
+        reminder = Reminder(id=reminder_id(user_id, occasion.kind, occasion.alliance_id, occasion.subject),
+                            recipient=user_id, kind=occasion.kind, alliance_id=occasion.alliance_id,
+                            subject=occasion.subject, text=occasion.text, link=occasion.link,
+                            decided_at=now.isoformat(), deliver_at=deliver_at.isoformat(), bundled=bundled,
+                            channels=channels or ["app"])
+        inbox = self._inbox(user_id, processing_event)
+        inbox.file(str(reminder.id))
+        return [reminder, inbox]
+
+    def _inbox(self, user_id: str, processing_event: ProcessingEvent | None) -> Inbox:
+        if processing_event is not None:  # an earlier reminder of this same event filed into it already
+            for aggregate in processing_event.aggregates.values():
+                if isinstance(aggregate, Inbox) and aggregate.recipient == user_id:
+                    return aggregate
+        try:
+            return self.repository.get(inbox_id(user_id))
+        except AggregateNotFoundError:
+            return Inbox(id=inbox_id(user_id), recipient=user_id)
+
+    def recipient(self, user_id: str) -> Recipient:
+        account = self.upstream.account(user_id)
+        return Recipient(user_id, account.email, account.display_name, self.upstream.preferences(user_id))
+
+    def _read_own_log(self) -> None:
+        """What this store says was decided and watched, by any process, since last read."""
+        while True:
+            found = self.recorder.select_notifications(
+                start=self._seen, limit=500, inclusive_of_start=False,
+                topics=["watch.WatchStarted", "watch.WatchEnded", "reminder.Decided"])
+            for notification in found:
+                if notification.topic == "reminder.Decided":
+                    self.pending.add(notification.originator_id)
+                    self.decided.add(notification.originator_id)
+                else:
+                    watch = self.repository.get(notification.originator_id)
+                    (self.watched.discard if watch.ended else self.watched.add)(watch.alliance_id)
+            if not found:
+                return
+            self._seen = found[-1].id
+
+    # ----- delivery -----
+
+    def deliver(self, now: datetime | None = None) -> int:
+        """Deliver what is due; how many deliveries were made (or failed, recorded)."""
+        now = now or self.clock()
+        self._read_own_log()
+        bundles: dict[tuple, list[Reminder]] = {}
+        for rid in sorted(self.pending):
+            reminder = self.repository.get(rid)
+            if reminder.finished:
+                self.pending.discard(rid)
+                continue
+            for channel in reminder.due_channels(now, self.lease):
+                key = (reminder.recipient, channel, reminder.deliver_at if reminder.bundled else str(rid))
+                bundles.setdefault(key, []).append(reminder)
+        done = 0
+        for (user_id, channel, _), reminders in sorted(bundles.items(), key=lambda kv: kv[1][0].deliver_at):
+            done += self._deliver(user_id, channel, reminders, now)
+        return done
+
+    def _deliver(self, user_id: str, channel: str, reminders: list[Reminder], now: datetime) -> int:
+        if channel == "app":  # nothing to send: the person's app shows it from now on
+            return self._record_outcome(reminders, channel, Outcome(True, "shown in the app"), now)
+        for reminder in reminders:
+            reminder.attempt(channel, now.isoformat(), self.process)
+        try:
+            self.save(*reminders)  # the claim: only one process gets it
+        except IntegrityError:
+            return 0
+        sender = self.channels.get(channel)
+        try:
+            outcome = sender.send(self.recipient(user_id), reminders) if sender else \
+                Outcome(False, f"{channel} is not set up on this server")
+        except Exception as error:  # noqa: BLE001 - a channel's fault is this delivery's answer, not a crash
+            log.exception("reminders: %s failed", channel)
+            outcome = Outcome(False, f"{type(error).__name__}: {error}"[:300], retry=True)
+        return self._record_outcome([r.id for r in reminders], channel, outcome, now)
+
+    def _record_outcome(self, reminders: list, channel: str, outcome: Outcome, now: datetime) -> int:
+        for _ in range(20):
+            fresh = [self.repository.get(r if isinstance(r, uuid.UUID) else r.id) for r in reminders]
+            for reminder in fresh:
+                delivery = reminder.deliveries[channel]
+                if outcome.sent:
+                    reminder.record(channel, now.isoformat(), "sent", outcome.answer, None)
+                elif outcome.retry and delivery["attempts"] < MAX_ATTEMPTS:
+                    reminder.record(channel, now.isoformat(), "pending", outcome.answer,
+                                    (now + RETRY_AFTER).isoformat())
+                else:
+                    reminder.record(channel, now.isoformat(), "failed", outcome.answer, None)
+            try:
+                self.save(*fresh)
+                return len(fresh)
+            except IntegrityError:
+                continue
+        return 0
+
+    # ----- reading, for the person -----
+
+    def given_to(self, user_id: str, limit: int = 30) -> list[dict]:
+        """The person's latest reminders, newest first, with how each was delivered."""
+        try:
+            inbox = self.repository.get(inbox_id(user_id))
+        except AggregateNotFoundError:
+            return []
+        return [self.repository.get(uuid.UUID(rid)).as_dict() for rid in reversed(inbox.reminders[-limit:])]
+
+
+# ----- how a delivery reads to its recipient -----
+
+CHANNEL_WORDS = {"app": "shown here", "push": "sent to your phone", "email": "sent by email"}
+
+
+def delivery_words(reminder: dict, preferences: Preferences, now: datetime) -> list[str]:
+    """Each channel's delivery, in words: "Sent to your phone at 08:00", "Not sent by email: …"."""
+    def moment(iso: str) -> str:
+        local = datetime.fromisoformat(iso).astimezone(preferences.zone)
+        same_day = local.date() == preferences.today(now)
+        return f"at {local:%H:%M}" if same_day else f"on {local.day} {local:%B} at {local:%H:%M}"
+
+    words = []
+    for channel, delivery in reminder["deliveries"].items():
+        what = CHANNEL_WORDS[channel]
+        if channel == "push" and delivery["status"] == "sent" and delivery["answer"].startswith(("2", "3", "4", "5")):
+            what = f"sent to your {delivery['answer'].split()[0]} phones"
+        if delivery["status"] == "sent":
+            words.append(f"{what[:1].upper()}{what[1:]} {moment(delivery['at'])}.")
+        elif delivery["status"] == "failed":
+            words.append(f"Not {what}: {delivery['answer']}")
+        elif delivery["status"] == "sending":
+            words.append(f"Going out {what.split(' ', 1)[1]} now.")
+        elif delivery["answer"]:  # pending again after a failure
+            words.append(f"Not {what} yet ({delivery['answer']}); trying again.")
+        else:
+            words.append(f"Comes {moment(reminder['deliver_at'])}.")
+    return words
