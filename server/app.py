@@ -40,7 +40,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; "
        "base-uri 'self'; form-action 'self'; object-src 'none'")
 AUTH_PATHS = ("/api/v1/auth/signup", "/api/v1/auth/login")
-SECRET_IN_PATH = re.compile(r"(/invitations/|/invite/)[^/]+")
+SECRET_IN_PATH = re.compile(r"(/invitations/|/invite/|/feed/|/unsubscribe/)[^/]+")  # feed, unsubscribe: issue 12
 
 
 @get("/healthz", sync_to_thread=False, include_in_schema=False, opt=OPEN)

@@ -10,15 +10,18 @@ from typing import Annotated, Any
 
 import msgspec
 from anyio import to_thread
-from litestar import Controller, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from events import agenda
 from events.application import AllianceApplication
 from events.preferences import CHANNELS, DELIVERIES, KINDS
+from events.alliance import NotFound
 from events.reminders import Reminders, delivery_words
 from server.alliances import Req
+from server.auth import OPEN
+from server.calendar_feed import feed
 from server.openapi import BEARER, problems
 from server.settings import Settings
 
@@ -156,4 +159,21 @@ class RemindersController(Controller):
         alliances.end_push(request.user.user_id, phone_id, "turned off on the phone")
 
 
-REMINDERS: list[Any] = [RemindersController]
+@get("/feed/{token:str}", sync_to_thread=True, include_in_schema=False, opt=OPEN)
+def calendar_feed(token: FromPath[str], alliances: NamedDependency[AllianceApplication],
+                  settings: NamedDependency[Settings]) -> Response[bytes]:
+    """A person's calendar, for calendar apps (no sign-in: the address is the secret)."""
+    user_id = alliances.feed_owner(token.removesuffix(".ics"))
+    account = alliances.account(user_id)
+    found = []
+    for aid in account.alliances:
+        try:
+            found.append(alliances.alliance_for(user_id, aid))
+        except NotFound:  # left meanwhile
+            continue
+    body = feed(found, alliances.preferences(user_id), name=account.display_name,
+                now=datetime.now(timezone.utc), public_url=settings.public_url)
+    return Response(body, media_type="text/calendar", headers={"Cache-Control": "private, no-store"})
+
+
+REMINDERS: list[Any] = [RemindersController, calendar_feed]
