@@ -312,6 +312,13 @@ class PreferencesCommands:
     def unsubscribe_email(self, user_id: str, kind: str | None) -> None:
         self._change_preferences(user_id, lambda p: p.unsubscribe(kind))
 
+    # Links that work without signing in (an email's unsubscribe link) are signed with the server's key.
+    def sign(self, text: str) -> str:
+        return self._server_key().sign(text)
+
+    def signed(self, text: str, signature: str) -> bool:
+        return self._server_key().signed(text, signature)
+
 
 def saved_or_started(app, user_id: str) -> Preferences:
     """For a push: the person's stored preferences, or new ones (saved with the push)."""

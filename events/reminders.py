@@ -301,6 +301,9 @@ class Reminders(ProcessApplication):
             return Inbox(id=inbox_id(user_id), recipient=user_id)
 
     def recipient(self, user_id: str) -> Recipient:
+        if user_id.startswith("email:"):  # someone invited by email, with no account yet
+            address, _, name = user_id.removeprefix("email:").partition(" ")
+            return Recipient(user_id, address, name, Preferences.start(user_id))
         account = self.upstream.account(user_id)
         return Recipient(user_id, account.email, account.display_name, self.upstream.preferences(user_id))
 
@@ -377,6 +380,23 @@ class Reminders(ProcessApplication):
             except IntegrityError:
                 continue
         return 0
+
+    # ----- invitations by email: decided by the person who invites -----
+
+    def invite(self, *, address: str, name: str, alliance_id: str, inviter: str, title: str, url: str,
+               expires: str) -> bool:
+        """Email an invitation link once (a retried request finds it decided)."""
+        to = f"email:{address} {name}".strip()
+        now = self.clock()
+        text = f"{inviter} invites you to design the alliance “{title}” together. The link works once, until {expires}."
+        reminder = Reminder(id=reminder_id(to, "invitation", alliance_id, url), recipient=to, kind="invitation",
+                            alliance_id=alliance_id, subject=url, text=text, link=url, decided_at=now.isoformat(),
+                            deliver_at=now.isoformat(), bundled=False, channels=["email"])
+        try:
+            self.save(reminder)
+        except IntegrityError:
+            return False
+        return True
 
     # ----- reading, for the person -----
 

@@ -10,22 +10,25 @@ from typing import Annotated, Any
 
 import msgspec
 from anyio import to_thread
-from litestar import Controller, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
+from litestar.response import Template
 
 from events import agenda
+from events.accounts import Account
 from events.application import AllianceApplication
 from events.preferences import CHANNELS, DELIVERIES, KINDS
 from events.alliance import NotFound
 from events.reminders import Reminders, delivery_words
-from server.alliances import Req
 from server.auth import OPEN
 from server.calendar_feed import feed
+from server.notify import channels, read_unsubscribe_token, unsubscribe_words
 from server.openapi import BEARER, problems
 from server.settings import Settings
 
 log = logging.getLogger("alliance")
+Req = Request[Account, str, object]
 
 
 class PushKeys(msgspec.Struct, forbid_unknown_fields=True):
@@ -56,8 +59,9 @@ def open_reminders(settings: Settings, alliances: AllianceApplication, channels:
 
 def start_reminders(app: Any, settings: Settings) -> None:
     """On startup: the follower's store for reading, and (unless another process runs it) its loop."""
-    app.state.reminders = open_reminders(settings, app.state.alliances)
-    app.state.push_key = None
+    offered = channels(settings, app.state.alliances)
+    app.state.reminders = open_reminders(settings, app.state.alliances, offered)
+    app.state.push_key = offered["push"].public_key if "push" in offered else None
     app.state.reminder_worker = Worker(app.state.reminders, settings.reminders_poll_seconds).start() \
         if settings.reminders else None
 
@@ -111,6 +115,15 @@ def needs_me(alliances: AllianceApplication, reminders: Reminders, user_id: str,
     return {"today": today.isoformat(), "needs_me": items, "reminders": given,
             "preferences": preferences.as_dict(),
             "choices": {"kinds": KINDS, "channels": CHANNELS, "deliveries": DELIVERIES}}
+
+
+def email_invitation(request: Any, alliances: AllianceApplication, data: Any, link: dict, url: str) -> None:
+    """An invitation link made with an address goes there by email (sent by the follower)."""
+    alliance = alliances.alliance(link["alliance_id"])
+    expires = datetime.fromisoformat(link["expires_at"]).strftime("%-d %B %Y")
+    request.app.state.reminders.invite(address=data.email.strip(), name=data.name.strip(), alliance_id=str(alliance.id),
+                                       inviter=request.user.display_name, title=alliance.title, url=url,
+                                       expires=expires)
 
 
 def feed_urls(settings: Settings, token: str) -> Feed:
@@ -176,4 +189,29 @@ def calendar_feed(token: FromPath[str], alliances: NamedDependency[AllianceAppli
     return Response(body, media_type="text/calendar", headers={"Cache-Control": "private, no-store"})
 
 
-REMINDERS: list[Any] = [RemindersController, calendar_feed]
+def _unsubscribe_page(alliances: AllianceApplication, token: str, *, do: bool) -> Template:
+    found = read_unsubscribe_token(alliances, token)
+    if found is None:
+        return Template("unsubscribe.html", context={"valid": False}, status_code=404)
+    user_id, kind = found
+    if do:
+        alliances.unsubscribe_email(user_id, kind)
+    return Template("unsubscribe.html", context={"valid": True, "done": do, "token": token,
+                                                 "what": unsubscribe_words(kind)})
+
+
+# Async with an explicit thread: as sync_to_thread handlers these two answered 500 ("coroutine
+# 'sync_to_thread' was never awaited", Litestar 2.25); why is not understood yet.
+@get("/unsubscribe/{token:str}", include_in_schema=False, opt=OPEN)
+async def unsubscribe_page(token: FromPath[str], alliances: NamedDependency[AllianceApplication]) -> Template:
+    """What the link in an email stops, and a button (a link checker opening it changes nothing)."""
+    return await to_thread.run_sync(lambda: _unsubscribe_page(alliances, token, do=False))
+
+
+@post("/unsubscribe/{token:str}", status_code=200, include_in_schema=False, opt=OPEN)
+async def unsubscribe(token: FromPath[str], alliances: NamedDependency[AllianceApplication]) -> Template:
+    """The button, and mail clients' one-click unsubscribe (RFC 8058): no sign-in, the token is signed."""
+    return await to_thread.run_sync(lambda: _unsubscribe_page(alliances, token, do=True))
+
+
+REMINDERS: list[Any] = [RemindersController, calendar_feed, unsubscribe_page, unsubscribe]
