@@ -20,6 +20,7 @@ is tried again: at most that one is sent twice.
 """
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -347,6 +348,11 @@ class Reminders(ProcessApplication):
     def _deliver(self, user_id: str, channel: str, reminders: list[Reminder], now: datetime) -> int:
         if channel == "app":  # nothing to send: the person's app shows it from now on
             return self._record_outcome(reminders, channel, Outcome(True, "shown in the app"), now)
+        # As stored now (another channel of the same reminders may have been recorded meanwhile).
+        fresh = (self.repository.get(r.id) for r in reminders)
+        reminders = [r for r in fresh if channel in r.due_channels(now, self.lease)]
+        if not reminders:
+            return 0
         for reminder in reminders:
             reminder.attempt(channel, now.isoformat(), self.process)
         try:
@@ -424,8 +430,9 @@ def delivery_words(reminder: dict, preferences: Preferences, now: datetime) -> l
     words = []
     for channel, delivery in reminder["deliveries"].items():
         what = CHANNEL_WORDS[channel]
-        if channel == "push" and delivery["status"] == "sent" and delivery["answer"].startswith(("2", "3", "4", "5")):
-            what = f"sent to your {delivery['answer'].split()[0]} phones"
+        phones = re.match(r"(\d+) phones\b", delivery["answer"]) if channel == "push" else None
+        if phones and delivery["status"] == "sent":
+            what = f"sent to your {phones[1]} phones"
         if delivery["status"] == "sent":
             words.append(f"{what[:1].upper()}{what[1:]} {moment(delivery['at'])}.")
         elif delivery["status"] == "failed":

@@ -59,7 +59,7 @@ self.addEventListener("notificationclick", (event) => {
   event.notification.close();
   const target = new URL(`/app/${new URL(event.notification.data?.url || "/app/").hash}`, location.origin).href;
   const opened = (async () => {
-    const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    const windows = await self.clients.matchAll({ type: "window" }); // ours: only those can be navigated
     const app = windows.find((client) => new URL(client.url).pathname.startsWith("/app/"));
     if (!app) return self.clients.openWindow(target);
     await app.navigate(target);

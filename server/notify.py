@@ -24,6 +24,7 @@ MAIL = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates" /
                    keep_trailing_newline=True)
 SMTP_TIMEOUT = 20  # seconds: a hanging mail server must not hold up every other reminder
 SUBJECT_MAX = 90
+PUSH_TEXT = 1000  # characters: push services refuse payloads over about 4 KB (an appreciation may be 10,000)
 
 
 # ----- the unsubscribe link: signed, so it works without signing in -----
@@ -139,10 +140,15 @@ def push_payload(reminders: list[Reminder], app_url: str) -> bytes:
     """What a phone's service worker shows: {title, body, url, tag} (docs/PROTOCOL.md, Web Push)."""
     if len(reminders) == 1:
         r = reminders[0]
-        return json.dumps({"title": "Alliance", "body": r.text, "url": app_url + r.link, "tag": str(r.id)}).encode()
+        return json.dumps({"title": "Alliance", "body": _short(r.text), "url": app_url + r.link,
+                           "tag": str(r.id)}).encode()
     return json.dumps({"title": f"Alliance: {len(reminders)} reminders",
-                       "body": "\n".join(r.text for r in reminders)[:1500], "url": app_url + "#/",
+                       "body": _short("\n".join(r.text for r in reminders)), "url": app_url + "#/",
                        "tag": "digest"}).encode()
+
+
+def _short(text: str, limit: int = PUSH_TEXT) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def channels(settings: Settings, alliances) -> dict:

@@ -5,6 +5,7 @@ follower that decides and delivers reminders, run in a thread of `alliance serve
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -29,6 +30,7 @@ from server.settings import Settings
 
 log = logging.getLogger("alliance")
 Req = Request[Account, str, object]
+TICK_SECONDS = 30  # the clock's reminders are looked for at least this often
 
 
 class PushKeys(msgspec.Struct, forbid_unknown_fields=True):
@@ -78,6 +80,7 @@ class Worker:
     def __init__(self, reminders: Reminders, poll_seconds: float):
         self.reminders, self.poll = reminders, poll_seconds
         self.stopping = threading.Event()
+        self.ticked = -TICK_SECONDS
         self.thread = threading.Thread(target=self.run, name="reminders", daemon=True)
 
     def start(self) -> "Worker":
@@ -92,7 +95,11 @@ class Worker:
     def once(self) -> None:
         try:
             self.reminders.follow_log()
-            self.reminders.tick()
+            # The clock's reminders come at whole minutes (08:00): reading every alliance more than once a
+            # second is waste, and with a slow poll, every poll (at most 30 s) is enough.
+            if time.monotonic() - self.ticked >= min(TICK_SECONDS, max(self.poll, 1)):
+                self.ticked = time.monotonic()
+                self.reminders.tick()
             self.reminders.deliver()
         except Exception:  # noqa: BLE001 - the store may be gone for a while: log, and look again later
             log.exception("reminders: a round failed")

@@ -16,6 +16,7 @@ import pytest
 from litestar.testing import TestClient
 
 from events.devices import device_id
+from events.preferences import PREFERENCE_MUTATIONS
 from events.sync import INVENTORY_MUTATIONS, MUTATION_NAMES, NO_SUCH_ALLIANCE
 from people import PROBLEM, Person
 from server.app import create_app
@@ -127,7 +128,8 @@ def args_for(name: str, world: World) -> dict:
 
 
 # Every mutation that names an alliance (the ally inventory's are always the pusher's own).
-CHANGES = [name for name in MUTATION_NAMES if name != "create_alliance" and name not in INVENTORY_MUTATIONS]
+CHANGES = [name for name in MUTATION_NAMES if name != "create_alliance" and name not in INVENTORY_MUTATIONS
+           and name not in PREFERENCE_MUTATIONS]  # those two change your own things, no alliance
 
 
 @pytest.mark.parametrize("name", CHANGES)

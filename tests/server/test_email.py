@@ -4,6 +4,7 @@ link that works without signing in, and an invitation sent to an address."""
 
 import re
 import time
+from datetime import timedelta
 from uuid import uuid4
 
 import pytest
@@ -116,3 +117,51 @@ def test_a_mail_server_that_cannot_be_reached_is_said_in_the_app(tmp_path):
                                     if w.startswith("Not sent by email")])
         assert words[0].startswith("Not sent by email yet (could not reach the mail server (ConnectionRefusedError")
         assert words[0].endswith("trying again.")
+
+
+def test_a_daily_digest_bundles_the_days_reminders_into_one_email_at_its_hour(tmp_path, mailbox):
+    """On the follower's clock (the test's), with the real email channel and SMTP server."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from events.application import AllianceApplication
+    from events.reminders import Reminders
+    from server.notify import EmailChannel
+
+    settings = Settings(data_dir=tmp_path, public_url=PUBLIC, smtp_host="127.0.0.1", smtp_port=mailbox.port,
+                        smtp_tls="none", mail_from="reminders@alliance.example.org")
+    alliances = AllianceApplication(env=settings.event_store_env("alliances"))
+    now = datetime.now(timezone.utc)
+    reminders = Reminders(alliances, env=settings.event_store_env("reminders"), clock=lambda: now,
+                          channels={"email": EmailChannel(settings, alliances)})
+    try:
+        ann, _ = alliances.sign_up(email="ann@example.org", password="correct horse", display_name="Ann")
+        bob, _ = alliances.sign_up(email="bob@example.org", password="correct horse", display_name="Bob")
+        alliances.push(ann, "ann-phone-1", [{"id": 1, "alliance_id": "", "name": "set_reminder_preferences", "args": {
+            "time_zone": "Europe/Berlin", "delivery": "digest", "digest_at": "18:00", "quiet_hours": False,
+            "channels": {"appreciated": ["app", "email"], "broken": ["app", "email"]}}}])
+        alliance = alliances.design_alliance(alliance_id=uuid4(), by=ann, device="t", title="Coaching with Bob",
+                                             template="blank", facilitator_name="Ann")
+        alliances.act(alliance.id, "invite_participant", by=ann, device="t", invitation_id=str(uuid4()), name="Bob")
+        invitation = next(iter(alliances.alliance(alliance.id).invitations))
+        alliances.act(alliance.id, "join", by=bob, device="t", invitation_id=invitation, name="Bob")
+        alliances.act(alliance.id, "appreciate", by=bob, device="t", participant_id=ann, note="Thanks for today")
+        alliances.act(alliance.id, "break_alliance", by=bob, device="t", what_happened="We missed two sessions")
+        reminders.follow_log()
+        reminders.deliver(now)
+        assert mailbox.messages == []  # nothing before the digest's hour
+        berlin = now.astimezone(ZoneInfo("Europe/Berlin"))
+        evening = berlin.replace(hour=18, minute=0, second=0, microsecond=0)
+        if evening < berlin:
+            evening += timedelta(days=1)
+        reminders.deliver(evening.astimezone(timezone.utc))
+        [digest] = mailbox.wait_for(1)
+        assert str(digest["Subject"]) == "Your alliances: 2 reminders"
+        text = digest.get_body(("plain",)).get_content()
+        assert "Bob appreciates you, in “Coaching with Bob”: Thanks for today" in text
+        assert "Bob said “Coaching with Bob” is broken: We missed two sessions" in text
+        reminders.deliver(evening.astimezone(timezone.utc) + timedelta(minutes=5))
+        assert len(mailbox.messages) == 1
+    finally:
+        reminders.close()
+        alliances.close()
