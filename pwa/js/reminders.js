@@ -22,10 +22,21 @@ export function follow(sync, redraw) {
     if (!s.online || !s.lastSynced || s.lastSynced === seen) return;
     seen = s.lastSynced;
     try {
-      const answer = JSON.stringify(await refresh());
-      if (answer !== kept) { kept = answer; redraw(); }
+      const answer = await refresh();
+      await adoptTimeZone(sync, answer);
+      const text = JSON.stringify(answer);
+      if (text !== kept) { kept = text; redraw(); }
     } catch { /* offline again, or signed out: the kept answer stays */ }
   });
+}
+
+// Someone who never set a time zone is reminded on this phone's clock: the server starts at UTC.
+async function adoptTimeZone(sync, answer) {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!answer || answer.preferences.version > 1 || !zone || zone === answer.preferences.time_zone) return;
+  if (await store.getMeta("time_zone_offered")) return; // once per device: a choice made elsewhere wins
+  await store.setMeta("time_zone_offered", zone);
+  await sync.mutate("set_reminder_preferences", "", { time_zone: zone });
 }
 
 // Web Push on this phone: asked only from a tap (the caller's button), never on its own.

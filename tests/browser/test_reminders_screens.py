@@ -193,3 +193,17 @@ def test_notifications_turned_on_from_a_tap_show_a_push_and_tapping_it_opens_the
         }""")
         expect(page.get_by_role("heading", name="Lisbon trip", level=1)).to_be_visible()
         assert page.url.endswith(f"/app/#/a/{alliance_id}")
+
+
+def test_a_person_who_never_chose_a_time_zone_is_reminded_on_their_phones_clock(phone, account):
+    ann = account("Ann")
+    p = phone("ann", timezone_id="America/Sao_Paulo")
+    p.sign_in(ann)
+    p.wait_synced()
+    for _ in range(100):
+        if ann.get("/api/v1/reminders")["preferences"]["time_zone"] == "America/Sao_Paulo":
+            break
+        p.page.wait_for_timeout(100)
+    assert ann.get("/api/v1/reminders")["preferences"]["time_zone"] == "America/Sao_Paulo"
+    p.go("#/reminders")
+    expect(p.page.locator("#preferences").get_by_label("My time zone")).to_have_value("America/Sao_Paulo")

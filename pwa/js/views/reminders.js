@@ -13,6 +13,9 @@ export async function needsMe() {
   const answer = await latest();
   if (!answer) return null;
   const items = answer.needs_me;
+  // What happened lately (appreciation, someone joining, a break) stays on the home screen for two days.
+  const recent = answer.reminders.filter((r) => ["appreciated", "joined", "broken"].includes(r.kind)
+    && Date.now() - new Date(r.decided_at) < 2 * 86_400_000).slice(0, 3);
   return h("section", { class: "part needs-me", id: "needs-me", "aria-labelledby": "needs-me-title" },
     h("h2", { id: "needs-me-title" }, "Needs me"),
     items.length ? h("ul", { class: "cards" }, items.map((item) => h("li", { class: `card need ${item.kind}` },
@@ -20,6 +23,10 @@ export async function needsMe() {
         h("p", { class: "need-text" }, item.text),
         !item.text.includes(item.title) && h("p", { class: "muted" }, item.title)))))
       : h("p", { class: "muted" }, "Nothing is due or waiting for you."),
+    recent.length > 0 && h("h3", {}, "Lately"),
+    recent.length > 0 && h("ul", { class: "cards" }, recent.map((r) => h("li", { class: "card" },
+      h("a", { class: "card-link", href: r.link }, h("p", {}, r.text))))),
+    h("p", {}, h("a", { href: "#/reminders" }, "All reminders, and how they reach me")),
     !navigator.onLine && h("p", { class: "muted" }, "Offline: as it was when last synced."));
 }
 
