@@ -184,6 +184,7 @@ class Reminders(ProcessApplication):
         self.pending: set[uuid.UUID] = set()
         self.decided: set[uuid.UUID] = set()
         self._seen = 0  # how far this process has read its own log (watches and decisions)
+        self.reached: set[str] = set()  # people shown a reminder in the app since take_reached()
 
     # ----- following the alliances' log -----
 
@@ -347,7 +348,10 @@ class Reminders(ProcessApplication):
 
     def _deliver(self, user_id: str, channel: str, reminders: list[Reminder], now: datetime) -> int:
         if channel == "app":  # nothing to send: the person's app shows it from now on
-            return self._record_outcome(reminders, channel, Outcome(True, "shown in the app"), now)
+            done = self._record_outcome(reminders, channel, Outcome(True, "shown in the app"), now)
+            if done:
+                self.reached.add(user_id)
+            return done
         # As stored now (another channel of the same reminders may have been recorded meanwhile).
         fresh = (self.repository.get(r.id) for r in reminders)
         reminders = [r for r in fresh if channel in r.due_channels(now, self.lease)]
@@ -386,6 +390,11 @@ class Reminders(ProcessApplication):
             except IntegrityError:
                 continue
         return 0
+
+    def take_reached(self) -> set[str]:
+        """Who was shown a reminder in the app since the last call (their devices may be poked to fetch it)."""
+        reached, self.reached = self.reached, set()
+        return reached
 
     # ----- invitations by email: decided by the person who invites -----
 

@@ -84,6 +84,27 @@ def vapid(settings: Settings) -> int:
     return 0
 
 
+def pokes_over_postgres(settings: Settings):
+    """Alone, the follower pokes live streams with PostgreSQL NOTIFY, as the servers' channels do
+    (on SQLite it runs inside `serve`, which pokes through its own channels)."""
+    if not settings.database_url:
+        return None
+    import psycopg
+    from psycopg import sql
+
+    from server.pokes import user_channel
+
+    def poke_people(people: set[str]) -> None:
+        try:
+            with psycopg.connect(settings.postgres_dsn, autocommit=True, connect_timeout=2) as db:
+                for user_id in people:
+                    db.execute(sql.SQL("NOTIFY {}, {}").format(sql.Identifier(user_channel(user_id)),
+                                                              sql.Literal('{"alliances": ["reminders"]}')))
+        except psycopg.Error as error:  # a lost poke: the app still fetches at its next sync
+            print(f"alliance: a poke was not sent ({type(error).__name__})", file=sys.stderr)
+    return poke_people
+
+
 def remind(settings: Settings) -> int:
     """Reminders (issue 12): the follower in the foreground, until SIGTERM or Ctrl-C."""
     import signal
@@ -96,7 +117,7 @@ def remind(settings: Settings) -> int:
     reminders = open_reminders(settings, alliances, channels(settings, alliances))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    worker = Worker(reminders, settings.reminders_poll_seconds)
+    worker = Worker(reminders, settings.reminders_poll_seconds, pokes_over_postgres(settings))
     print(f"alliance: reminding (every {settings.reminders_poll_seconds:g} s; channels: app"
           + "".join(f", {name}" for name in channels(settings, alliances)) + ")", file=sys.stderr, flush=True)
     try:

@@ -3,6 +3,7 @@ delivered), my preferences' choices, my phones for Web Push, my calendar feed; a
 follower that decides and delivers reminders, run in a thread of `alliance serve`
 (or alone, by `alliance remind`). See docs/PROTOCOL.md, "Reminders"."""
 
+import asyncio
 import logging
 import threading
 import time
@@ -12,6 +13,7 @@ from typing import Annotated, Any
 import msgspec
 from anyio import to_thread
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.response import Template
@@ -26,6 +28,7 @@ from server.auth import OPEN
 from server.calendar_feed import feed
 from server.notify import channels, read_unsubscribe_token, unsubscribe_words
 from server.openapi import BEARER, problems
+from server.pokes import poke
 from server.settings import Settings
 
 log = logging.getLogger("alliance")
@@ -60,11 +63,17 @@ def open_reminders(settings: Settings, alliances: AllianceApplication, channels:
 
 
 def start_reminders(app: Any, settings: Settings) -> None:
-    """On startup: the follower's store for reading, and (unless another process runs it) its loop."""
+    """On startup: the follower's store for reading, and (unless another process runs it) its loop,
+    which pokes the live streams of whoever it showed a reminder (through the app's channels)."""
     offered = channels(settings, app.state.alliances)
     app.state.reminders = open_reminders(settings, app.state.alliances, offered)
     app.state.push_key = offered["push"].public_key if "push" in offered else None
-    app.state.reminder_worker = Worker(app.state.reminders, settings.reminders_poll_seconds).start() \
+    loop, plugin = asyncio.get_running_loop(), app.plugins.get(ChannelsPlugin)
+
+    def poke_people(people: set[str]) -> None:  # from the worker's thread: publish on the event loop
+        loop.call_soon_threadsafe(poke, plugin, {"reminders": sorted(people)})
+
+    app.state.reminder_worker = Worker(app.state.reminders, settings.reminders_poll_seconds, poke_people).start() \
         if settings.reminders else None
 
 
@@ -77,8 +86,8 @@ def stop_reminders(app: Any) -> None:
 class Worker:
     """The follower's loop, in a thread: follow the log, let the clock decide, deliver; again."""
 
-    def __init__(self, reminders: Reminders, poll_seconds: float):
-        self.reminders, self.poll = reminders, poll_seconds
+    def __init__(self, reminders: Reminders, poll_seconds: float, poke_people: Any = None):
+        self.reminders, self.poll, self.poke_people = reminders, poll_seconds, poke_people
         self.stopping = threading.Event()
         self.ticked = -TICK_SECONDS
         self.thread = threading.Thread(target=self.run, name="reminders", daemon=True)
@@ -101,6 +110,9 @@ class Worker:
                 self.ticked = time.monotonic()
                 self.reminders.tick()
             self.reminders.deliver()
+            reached = self.reminders.take_reached()
+            if reached and self.poke_people:
+                self.poke_people(reached)
         except Exception:  # noqa: BLE001 - the store may be gone for a while: log, and look again later
             log.exception("reminders: a round failed")
 

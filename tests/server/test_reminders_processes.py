@@ -74,3 +74,41 @@ def test_two_processes_and_a_kill_send_every_reminder_and_none_twice(servers, po
                if not any(r["id"] in resent and r["text"] == subject for r in reminders))
     print(f"\n{len(mine())} emails for {APPRECIATIONS} reminders; retried after the kill: {len(resent)}; "
           f"arrived twice: {len(twice)}")
+
+
+@pytest.mark.postgres
+def test_alliance_remind_alone_beside_a_server_that_does_not_remind(servers, postgres_url, tmp_path):
+    """The deployment's shape (compose, systemd): servers with ALLIANCE_REMINDERS=no, one `alliance remind`."""
+    from servers import _die_with_parent
+
+    schema = f"reminders_{uuid.uuid4().hex[:8]}"
+    with Mailbox() as mailbox:
+        env = {"ALLIANCE_DATABASE_URL": f"{postgres_url}?schema={schema}", "ALLIANCE_CREATE_TABLES": "no",
+               "ALLIANCE_REMINDERS_POLL_SECONDS": "0.1", "ALLIANCE_SMTP_HOST": "127.0.0.1",
+               "ALLIANCE_SMTP_PORT": str(mailbox.port), "ALLIANCE_SMTP_TLS": "none",
+               "ALLIANCE_MAIL_FROM": "reminders@alliance.example.org"}
+        migrate({**os.environ, **env})
+        server = servers({**env, "ALLIANCE_REMINDERS": "no"}, "pg-serve")
+        with open(tmp_path / "remind.log", "wb") as log:
+            follower = subprocess.Popen(_command() + ["remind"], cwd=ROOT, env={**os.environ, **env}, stdout=log,
+                                        stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        try:
+            ann_email = f"ann-{uuid.uuid4().hex[:8]}@example.org"
+            ann_id, ann = signup(server.url, ann_email, "Ann")
+            _, bob = signup(server.url, f"bob-{uuid.uuid4().hex[:8]}@example.org", "Bob")
+            push_ok(server.url, ann, "ann-phone-1", [{"id": 1, "alliance_id": "", "name": "set_reminder_preferences",
+                                                      "args": {"quiet_hours": False,
+                                                               "channels": {"appreciated": ["app", "email"]}}}])
+            alliance_id = create_alliance(server.url, ann, "ann-phone-1", mutation_id=2)
+            join(server.url, ann, alliance_id, bob)
+            listening = server.listen(ann)
+            listening.wait_ready()
+            push_ok(server.url, bob, "bob-phone-1", [appreciate(1, alliance_id, ann_id, "Thanks from afar")])
+            [message] = mailbox.wait_for(1, timeout=30)
+            assert str(message["Subject"]).endswith(": Thanks from afar") and ann_email in str(message["To"])
+            assert listening.wait_for(lambda e: e[0] == "poke" and e[1]["alliances"] == ["reminders"],
+                                      timeout=10) is not None  # NOTIFY from the follower's process
+        finally:
+            follower.terminate()
+            follower.wait(10)
+    assert follower.returncode == 0, (tmp_path / "remind.log").read_text()
