@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from events.accounts import NAMESPACE
 from events.preferences import KINDS
-from events.reminders import Outcome, Recipient, Reminder
+from events.deliveries import Outcome, Recipient, Reminder
 from server.settings import Settings
 
 MAIL = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates" / "mail"),

@@ -8,7 +8,7 @@ from py_vapid.utils import b64urlencode
 from pywebpush import WebPushException, webpush
 from requests.exceptions import RequestException
 
-from events.reminders import Outcome, Recipient, Reminder
+from events.deliveries import Outcome, Recipient, Reminder
 from server.notify import push_payload
 from server.settings import Settings
 

@@ -23,7 +23,8 @@ from events.accounts import Account
 from events.application import AllianceApplication
 from events.preferences import CHANNELS, DELIVERIES, KINDS
 from events.alliance import NotFound
-from events.reminders import Reminders, delivery_words
+from events.deliveries import delivery_words
+from events.reminders import Reminders
 from server.auth import OPEN
 from server.calendar_feed import feed
 from server.notify import channels, read_unsubscribe_token, unsubscribe_words
