@@ -29,9 +29,17 @@ class Clock:
         return self.moment
 
 
-@pytest.fixture
-def store(tmp_path):
-    settings = Settings(data_dir=tmp_path / "data")
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path):
+    if request.param == "postgres":  # a schema of this test's own: the clock reads every alliance in the store
+        import psycopg
+
+        url, schema = request.getfixturevalue("postgres_url"), f"story_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute(f'CREATE SCHEMA "{schema}"')
+        settings = Settings(database_url=f"{url}?schema={schema}")
+    else:
+        settings = Settings(data_dir=tmp_path / "data")
     alliances = AllianceApplication(env=settings.event_store_env("alliances"))
     clock = Clock(utc("2026-10-20T12:00:00"))
     reminders = Reminders(alliances, env=settings.event_store_env("reminders"), clock=clock)
