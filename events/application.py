@@ -20,6 +20,7 @@ from events.commands import ALLIANCE_COMMANDS, INVENTORY_COMMANDS, DesignAllianc
 from events.audit import Anchor, ChainReport, verify_chain
 from events.devices import Device, device_id
 from events.repository import CopyOnWriteRepository, retry_stale
+from events.preferences import Preferences, PreferencesCommands
 from events.signin import SignIn
 from events.keys import SERVER_KEY_ID, ServerKey
 
@@ -27,12 +28,12 @@ DESIGNED_TOPIC = "alliance.Designed"
 NO_SUCH_ALLIANCE = "There is no such alliance, or you are not one of its participants."
 
 
-class AllianceApplication(SignIn, Application):
+class AllianceApplication(SignIn, PreferencesCommands, Application):
     """Alliances, the people in them and their devices, in one store, so one
     transaction can hold everything a sync push causes."""
 
     name = "alliances"  # pinned: PostgreSQL table names derive from it
-    snapshotting_intervals = {Alliance: 100, Device: 100, Account: 100}
+    snapshotting_intervals = {Alliance: 100, Device: 100, Account: 100, Preferences: 100}
     # Recently used alliances stay in memory; each read still fetches any newer
     # events from the store (fast-forward), so several processes stay correct.
     env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}

@@ -10,6 +10,7 @@ const SHELL = [
   "/app/js/views/index.js", "/app/js/views/auth.js", "/app/js/views/list.js", "/app/js/views/design.js",
   "/app/js/views/alliance.js", "/app/js/views/answers.js", "/app/js/views/parts.js", "/app/js/views/devices.js", "/app/js/views/review.js",
   "/app/js/views/history.js", "/app/js/views/join.js", "/app/js/views/allies.js", "/app/icons/icon-512.png", "/app/icons/maskable-512.png",
+  "/app/js/views/reminders.js", "/app/js/reminders.js",
 ];
 
 self.addEventListener("install", (event) => {
@@ -38,4 +39,31 @@ self.addEventListener("fetch", (event) => {
     if (response.ok) cache.put(key, response.clone());
     return response;
   })());
+});
+
+// ----- Reminders (issue 12) -----
+// A push shows its notification within waitUntil: Safari ends subscriptions whose pushes show none.
+self.addEventListener("push", (event) => {
+  let data = {};
+  try { data = event.data ? event.data.json() : {}; } catch { data = { body: event.data.text() }; }
+  const shown = self.registration.showNotification(data.title || "Alliance", {
+    body: data.body || "", tag: data.tag || undefined, icon: "/app/icons/icon-192.png",
+    data: { url: data.url || "/app/" },
+  });
+  event.waitUntil(shown);
+});
+
+// A tap opens the app where the reminder leads: in an open window of the app, or a new one.
+// Only our own app: the address keeps just its #/ part (the server's public URL may be another name).
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL(`/app/${new URL(event.notification.data?.url || "/app/").hash}`, location.origin).href;
+  const opened = (async () => {
+    const windows = await self.clients.matchAll({ type: "window" }); // ours: only those can be navigated
+    const app = windows.find((client) => new URL(client.url).pathname.startsWith("/app/"));
+    if (!app) return self.clients.openWindow(target);
+    await app.navigate(target);
+    return app.focus().catch(() => app); // focusing may need the tap's own activation
+  })();
+  event.waitUntil(opened);
 });

@@ -20,12 +20,14 @@ from server.access import participants_only
 from server.openapi import BEARER, problems
 from server.settings import Settings
 from server.pokes import poke
+from server.reminders import email_invitation
 
 Req = Request[Account, str, object]
 
 
 class InvitationRequest(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(max_length=100)] = ""  # who it is for, as others will see it until they join
+    email: Annotated[str, msgspec.Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$(?!\n)")] | None = None  # issue 12
 
 
 class Invitation(msgspec.Struct):
@@ -111,6 +113,8 @@ class AlliancesController(Controller):
             request.user.user_id, alliance_id, name=data.name if data else "", valid_for=settings.invitation_lifetime))
         poke(channels, {link["alliance_id"]: link["participants"]})
         url = f"{settings.public_url.rstrip('/')}/invite/{link['token']}"
+        if data and data.email:  # reminders (issue 12): the link also goes to that address
+            await to_thread.run_sync(lambda: email_invitation(request, alliances, data, link, url))
         return Invitation(token=link["token"], url=url, expires_at=link["expires_at"])
 
 

@@ -31,6 +31,7 @@ from server.openapi import StrictStructSchema, openapi_config
 from server.problems import HANDLERS, problem
 from server.settings import Settings
 from server.pages import PAGES
+from server.reminders import REMINDERS, start_reminders, stop_reminders  # issue 12
 from server.strict import StrictRequest, whole_numbers
 from server.sync import SyncController
 from server.templates_api import list_templates
@@ -41,7 +42,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; "
        "base-uri 'self'; form-action 'self'; object-src 'none'")
 AUTH_PATHS = ("/api/v1/auth/signup", "/api/v1/auth/login")
-SECRET_IN_PATH = re.compile(r"(/invitations/|/invite/)[^/]+")
+SECRET_IN_PATH = re.compile(r"(/invitations/|/invite/|/feed/|/unsubscribe/)[^/]+")  # feed, unsubscribe: issue 12
 
 
 @get("/healthz", sync_to_thread=False, include_in_schema=False, opt=OPEN)
@@ -124,13 +125,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def open(app: Litestar) -> None:
         app.state.alliances = open_store(settings, must_exist=False)
         app.state.sync = SyncService(app.state.alliances)
+        start_reminders(app, settings)
 
     def close_store(app: Litestar) -> None:
+        stop_reminders(app)
         app.state.alliances.close()
 
     return Litestar(
         route_handlers=[healthz, readyz, metrics, list_templates, AuthController, SyncController, AlliancesController,
-                        InvitationsController, *EXPORTS, *PAGES],
+                        InvitationsController, *EXPORTS, *PAGES, *REMINDERS],
         template_config=TemplateConfig(directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine),
         on_startup=[open],
         on_shutdown=[close_store],

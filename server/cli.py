@@ -63,6 +63,71 @@ def serve(host: str, port: int) -> int:
     return 0
 
 
+def vapid(settings: Settings) -> int:
+    """Reminders (issue 12): a new VAPID key pair, printed; nothing is stored."""
+    from server.push import new_key
+
+    if settings.vapid_private_key:
+        print("alliance: ALLIANCE_VAPID_PRIVATE_KEY is set already. A new key would stop pushes to every phone "
+              "subscribed with the old one; unset it first if that is what you want.", file=sys.stderr)
+        return 2
+    private, public = new_key()
+    print("# Web Push (VAPID) key: add both lines to the service's settings (e.g. /etc/alliance/alliance.env),")
+    print("# once, and keep the key: phones subscribe with its public half.")
+    print(f"ALLIANCE_VAPID_PRIVATE_KEY={private}")
+    print("ALLIANCE_VAPID_SUBJECT=mailto:you@example.org")
+    print(f"# public key (served to the app as push_key): {public}")
+    return 0
+
+
+def pokes_over_postgres(settings: Settings):
+    """Alone, the follower pokes live streams with PostgreSQL NOTIFY, as the servers' channels do
+    (on SQLite it runs inside `serve`, which pokes through its own channels)."""
+    if not settings.database_url:
+        return None
+    import psycopg
+    from psycopg import sql
+
+    from server.pokes import user_channel
+
+    def poke_people(people: set[str]) -> None:
+        try:
+            with psycopg.connect(settings.postgres_dsn, autocommit=True, connect_timeout=2) as db:
+                for user_id in people:
+                    db.execute(sql.SQL("NOTIFY {}, {}").format(sql.Identifier(user_channel(user_id)),
+                                                              sql.Literal('{"alliances": ["reminders"]}')))
+        except psycopg.Error as error:  # a lost poke: the app still fetches at its next sync
+            print(f"alliance: a poke was not sent ({type(error).__name__})", file=sys.stderr)
+    return poke_people
+
+
+def remind(settings: Settings) -> int:
+    """Reminders (issue 12): the follower in the foreground, until SIGTERM or Ctrl-C."""
+    import signal
+    import threading
+
+    from server.notify import channels
+    from server.reminders import Worker, open_reminders
+
+    alliances = open_alliances(settings)
+    reminders = open_reminders(settings, alliances, channels(settings, alliances))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    worker = Worker(reminders, settings.reminders_poll_seconds, pokes_over_postgres(settings))
+    print(f"alliance: reminding (every {settings.reminders_poll_seconds:g} s; channels: app"
+          + "".join(f", {name}" for name in channels(settings, alliances)) + ")", file=sys.stderr, flush=True)
+    try:
+        while not stop.is_set():
+            worker.once()
+            stop.wait(settings.reminders_poll_seconds)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        reminders.close()
+        alliances.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="alliance", description="Designed alliances: the service and its tools. The store is SQLite in "
@@ -95,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
                                   "(re-encoded with this store's cipher key, if any)")
     command.add_argument("file", type=Path, help="a file from `alliance export`")
     add("stats", help="counts, store size and events per day for the last 14 days")
+    add("vapid", help="make the Web Push (VAPID) key, once: prints the line to keep in the settings")
+    add("remind", help="run the reminders follower alone (decide and deliver reminders; stop with Ctrl-C "
+                       "or SIGTERM); run `serve` with ALLIANCE_REMINDERS=no beside it")
     add("rebuild", help="rebuild the read models (snapshots) from the events: replay every alliance, account "
                         "and device, replace any snapshot that disagrees with the replay and snapshot each at "
                         "its latest version (safe while the service runs; restart it afterwards if any "
@@ -104,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()  # a bad setting is a clear error before anything starts
         if args.command == "serve":
             return serve(args.host, args.port)
+        if args.command == "vapid":
+            return vapid(settings)
+        if args.command == "remind":
+            return remind(settings)
         if args.command in ("demo", "verify"):
             return {"demo": demo, "verify": verify}[args.command](operations.open_store(settings, must_exist=False))
         if args.command in ("migrate", "stats", "rebuild"):

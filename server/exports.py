@@ -1,10 +1,10 @@
-"""An alliance taken out of the app: a printable page, Markdown, the review
-dates as an iCalendar file, and a read-only audit page of its whole history.
+"""An alliance taken out of the app: a printable page, Markdown, its reviews and
+commitments as an iCalendar file (server/calendar_feed.py), and a read-only audit page of its whole history.
 Like every other path under an alliance, each answers 404 to anyone who is
 not one of its participants."""
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 from uuid import UUID
 
@@ -13,13 +13,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from events.alliance import Alliance, NotAllowedNow
+from events.alliance import Alliance
 from events.application import AllianceApplication
 from events.audit import Anchor
 from events.history import STANCE_WORDS, day
 from events.templates import TEMPLATES
 from server.alliances import AnchorHead, AnchorVersion, Req, device_anchor
 from server.access import participants_only
+from server.calendar_feed import one_alliance
 from server.openapi import BEARER, problems
 from server.settings import Settings
 
@@ -188,69 +189,6 @@ def markdown(doc: dict) -> str:
     return "\n".join(out)
 
 
-# ----- iCalendar (RFC 5545), by hand -----
-
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-
-
-def ics_text(text: str) -> str:
-    """A TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and line
-    breaks escaped; other control characters are not allowed, so dropped."""
-    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
-    return _CONTROL.sub(" ", text)
-
-
-def fold(line: str) -> str:
-    """A content line folded to at most 75 octets a line (RFC 5545 3.1), never
-    inside a UTF-8 character; each continuation starts with one space."""
-    lines, current, size = [], [], 0
-    for char in line:
-        width = len(char.encode())
-        if size + width > 75:
-            lines.append("".join(current))
-            current, size = [" "], 1
-        current.append(char)
-        size += width
-    lines.append("".join(current))
-    return "\r\n".join(lines)
-
-
-def utc_stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-
-def calendar(alliance: Alliance, *, now: datetime, public_url: str) -> str:
-    """The upcoming reviews: the rhythm's next date as an all-day event, repeating."""
-    rhythm = alliance.rhythm
-    if alliance.status == "closed" or not rhythm:
-        raise NotAllowedNow("There are no upcoming reviews to put in a calendar: "
-                            + ("the alliance is closed." if rhythm else "set a review rhythm first."))
-    first = date.fromisoformat(rhythm["next"])
-    link = f"{public_url.rstrip('/')}/app/#/a/{alliance.id}"
-    description = (f"Review of the alliance “{alliance.title}”, every {rhythm['every']} {rhythm['unit']}: "
-                   f"look at the commitments, what to keep, start and stop, and consent again if it changed.\n{link}")
-    lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Alliance//Designed alliances//EN", "CALSCALE:GREGORIAN",
-        f"X-WR-CALNAME:{ics_text(alliance.title)}",
-        "BEGIN:VEVENT",
-        f"UID:review-{alliance.id}@alliance",  # one per alliance: a new export updates the same event
-        f"DTSTAMP:{utc_stamp(now)}",
-        f"LAST-MODIFIED:{utc_stamp(alliance.modified_on)}",
-        f"SEQUENCE:{alliance.version}",  # grows with every change, as updates need
-        f"DTSTART;VALUE=DATE:{first:%Y%m%d}",
-        f"DTEND;VALUE=DATE:{first + timedelta(days=1):%Y%m%d}",
-        f"RRULE:FREQ={'WEEKLY' if rhythm['unit'] == 'weeks' else 'DAILY'};INTERVAL={rhythm['every']}",
-        f"SUMMARY:{ics_text('Review: ' + alliance.title)}",
-        f"DESCRIPTION:{ics_text(description)}",
-        f"URL:{link}",
-        "TRANSP:TRANSPARENT",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "".join(fold(line) + "\r\n" for line in lines)
-
-
 # ----- the audit page -----
 
 def audit(alliances: AllianceApplication, alliance_id: str, anchor: Anchor | None, viewer: str) -> dict[str, Any]:
@@ -307,12 +245,13 @@ class ExportsController(Controller):
         return Response(text, media_type="text/markdown",  # Litestar adds "; charset=utf-8" to text/*
                         headers={**PRIVATE, "Content-Disposition": filename(alliance.title, "md")})
 
-    @get("/export.ics", sync_to_thread=True, summary="The upcoming reviews as an iCalendar file",
+    @get("/export.ics", sync_to_thread=True, summary="Its reviews and dated commitments as an iCalendar file",
          media_type="text/calendar", responses=problems(400, 401, 404, 409))
     def export_ics(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
                    settings: NamedDependency[Settings]) -> Response[str]:
         alliance = alliances.alliance(alliance_id, copy=False).seen_by(request.user.user_id)
-        text = calendar(alliance, now=datetime.now(timezone.utc), public_url=settings.public_url)
+        text = one_alliance(alliance, alliances.preferences(request.user.user_id),  # with alarms (issue 12)
+                            now=datetime.now(timezone.utc), public_url=settings.public_url)
         return Response(text, media_type="text/calendar",
                         headers={**PRIVATE, "Content-Disposition": filename(alliance.title, "ics")})
 

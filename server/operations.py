@@ -149,6 +149,7 @@ def migrate(settings: Settings) -> int:
     app = open_store(settings, must_exist=False, create_tables=True)
     try:
         repaired = app.repair_inventories()
+        _create_reminder_tables(settings, app)
     finally:
         app.close()
     done = ["tables already there" if existed else "tables created"]
@@ -156,6 +157,14 @@ def migrate(settings: Settings) -> int:
         done.append(f"{repaired} account(s) pointing at an ally inventory never stored, repaired")
     print(f"{describe(settings)}: " + "; ".join(done if len(done) > 1 or not existed else [done[0] + ", nothing to do"]))
     return 0
+
+
+def _create_reminder_tables(settings: Settings, app: AllianceApplication) -> None:
+    """The reminders follower's own store (issue 12): its tables too are made here, once."""
+    from events.reminders import Reminders
+
+    env = dict(settings.event_store_env("reminders"), CREATE_TABLE="y")
+    Reminders(app, env=env).close()
 
 
 def export(settings: Settings, target: Path, force: bool = False) -> int:

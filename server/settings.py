@@ -25,6 +25,18 @@ class Settings:
     auth_per_minute: int = 10  # ALLIANCE_AUTH_PER_MINUTE: sign-ups and sign-ins per client address
     max_body_bytes: int = 1_048_576  # ALLIANCE_MAX_BODY_BYTES: larger requests get 413 (clients chunk)
     log_level: str = "INFO"  # ALLIANCE_LOG_LEVEL
+    # ----- reminders (issue 12) -----
+    reminders: bool = True  # ALLIANCE_REMINDERS: "no" when `alliance remind` runs the follower instead of serve
+    reminders_poll_seconds: float = 5.0  # ALLIANCE_REMINDERS_POLL_SECONDS: how often the follower looks
+    reminders_lease_seconds: float = 120.0  # ALLIANCE_REMINDERS_LEASE_SECONDS: a claim left this long is retried
+    smtp_host: str = ""  # ALLIANCE_SMTP_HOST: email is off while unset
+    smtp_port: int = 587  # ALLIANCE_SMTP_PORT
+    smtp_tls: str = "starttls"  # ALLIANCE_SMTP_TLS: starttls, ssl or none
+    smtp_user: str = ""  # ALLIANCE_SMTP_USER
+    smtp_password: str = ""  # ALLIANCE_SMTP_PASSWORD
+    mail_from: str = ""  # ALLIANCE_MAIL_FROM: e.g. Alliance <reminders@alliance.example.org>
+    vapid_private_key: str = ""  # ALLIANCE_VAPID_PRIVATE_KEY: from `alliance vapid`; Web Push is off while unset
+    vapid_subject: str = ""  # ALLIANCE_VAPID_SUBJECT: mailto: or https: address push services may write to
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -45,6 +57,7 @@ class Settings:
             auth_per_minute=_number(environ, "ALLIANCE_AUTH_PER_MINUTE", cls.auth_per_minute),
             max_body_bytes=_number(environ, "ALLIANCE_MAX_BODY_BYTES", cls.max_body_bytes),
             log_level=environ.get("ALLIANCE_LOG_LEVEL", cls.log_level).upper(),
+            **_reminder_settings(environ),
         )
 
     @property
@@ -86,6 +99,55 @@ class Settings:
             env.update(CIPHER_TOPIC="eventsourcing.cipher:AESCipher", CIPHER_KEY=self.cipher_key,
                        COMPRESSOR_TOPIC="eventsourcing.compressor:ZlibCompressor")
         return env
+
+
+def _reminder_settings(environ: Mapping[str, str]) -> dict:
+    """Reminders, email and Web Push (issue 12): each checked here, with a clear error."""
+    tls = environ.get("ALLIANCE_SMTP_TLS", Settings.smtp_tls).lower()
+    if tls not in ("starttls", "ssl", "none"):
+        raise SettingsError(f"ALLIANCE_SMTP_TLS is starttls, ssl or none, not {tls!r}.")
+    host, sender = environ.get("ALLIANCE_SMTP_HOST", ""), environ.get("ALLIANCE_MAIL_FROM", "")
+    if host and "@" not in sender:
+        raise SettingsError("ALLIANCE_MAIL_FROM must be an address (e.g. Alliance <reminders@example.org>) "
+                            "when ALLIANCE_SMTP_HOST is set.")
+    key, subject = environ.get("ALLIANCE_VAPID_PRIVATE_KEY", ""), environ.get("ALLIANCE_VAPID_SUBJECT", "")
+    if key:
+        _check_vapid_key(key)
+        if not subject.startswith(("mailto:", "https://")):
+            raise SettingsError("ALLIANCE_VAPID_SUBJECT must be a mailto: or https:// address of yours "
+                                "(push services write to it) when ALLIANCE_VAPID_PRIVATE_KEY is set.")
+    return dict(
+        reminders=environ.get("ALLIANCE_REMINDERS", "yes").lower() not in ("no", "n", "0", "false", "off"),
+        reminders_poll_seconds=_seconds(environ, "ALLIANCE_REMINDERS_POLL_SECONDS", Settings.reminders_poll_seconds),
+        reminders_lease_seconds=_seconds(environ, "ALLIANCE_REMINDERS_LEASE_SECONDS",
+                                         Settings.reminders_lease_seconds),
+        smtp_host=host, smtp_port=_number(environ, "ALLIANCE_SMTP_PORT", Settings.smtp_port), smtp_tls=tls,
+        smtp_user=environ.get("ALLIANCE_SMTP_USER", ""), smtp_password=environ.get("ALLIANCE_SMTP_PASSWORD", ""),
+        mail_from=sender, vapid_private_key=key, vapid_subject=subject,
+    )
+
+
+def _check_vapid_key(key: str) -> None:
+    try:
+        raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise SettingsError("ALLIANCE_VAPID_PRIVATE_KEY must be the key `alliance vapid` printed "
+                            "(43 characters of base64url).")
+
+
+def _seconds(environ: Mapping[str, str], key: str, default: float) -> float:
+    value = environ.get(key)
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 86_400:
+        raise SettingsError(f"{key} must be a number of seconds above 0, not {value!r}.")
+    return seconds
 
 
 def _check_cipher_key(key: str) -> None:

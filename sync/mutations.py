@@ -3,6 +3,7 @@ where every command's arguments are typed), with the protocol's own spelling."""
 
 from events.alliance import AllianceError
 from events.commands import ALLIANCE_COMMANDS, INVENTORY_COMMANDS, Command, DesignAlliance
+from events.preferences import PREFERENCE_MUTATIONS
 from events.text import shorten
 
 MAX_MUTATIONS = 1000  # per push; clients chunk their outbox
@@ -18,7 +19,7 @@ MUTATIONS: dict[str, tuple[str, dict[str, str]]] = {
 INVENTORY_MUTATIONS: dict[str, str] = {"add_goal": "add_goal", "add_ally": "add_ally",
                                        "update_ally": "update_ally", "remove_ally": "remove_ally",
                                        "check_in_with_ally": "check_in", "thank_ally": "thank"}
-MUTATION_NAMES = ("create_alliance", *MUTATIONS, *INVENTORY_MUTATIONS)
+MUTATION_NAMES = ("create_alliance", *MUTATIONS, *INVENTORY_MUTATIONS, *PREFERENCE_MUTATIONS)
 
 
 def arguments_of(name: str) -> type[Command]:

@@ -8,6 +8,7 @@ from events.accounts import Account
 from events.alliance import Alliance, AllianceError, InvalidInput, NotFound, new_aggregate_id
 from events.allies import Inventory
 from events.application import NO_SUCH_ALLIANCE, AllianceApplication
+from events.preferences import PREFERENCE_MUTATIONS, saved_or_started
 from events.text import quote
 from sync.mutations import INVENTORY_MUTATIONS, MUTATIONS, problem
 
@@ -27,6 +28,8 @@ class Batch:
                    if key in self.touched and isinstance(a, Alliance)}
         if "inventory" in self.touched:
             changed[str(self.loaded["inventory"].id)] = [self.user_id]
+        if "preferences" in self.touched:  # reminders (issue 12): the person's own devices only
+            changed[str(self.loaded["preferences"].id)] = [self.user_id]
         return changed
 
     def apply(self, mutation: dict) -> dict:
@@ -44,6 +47,13 @@ class Batch:
         if name in INVENTORY_MUTATIONS:
             self.app.run_inventory_command(self._inventory(), INVENTORY_MUTATIONS[name], args)
             self.touched.add("inventory")
+            return {"status": "applied", "error": None}
+        if name in PREFERENCE_MUTATIONS:  # reminders (issue 12): the pusher's own preferences
+            if "preferences" not in self.loaded:
+                self.loaded["preferences"] = saved_or_started(self.app, self.user_id)
+            getattr(self.loaded["preferences"], PREFERENCE_MUTATIONS[name])(**args)
+            if self.loaded["preferences"].pending_events:
+                self.touched.add("preferences")
             return {"status": "applied", "error": None}
         if name not in MUTATIONS:
             raise InvalidInput(f"There is no mutation called {quote(name)}; this client may need an update.")

@@ -3,6 +3,7 @@
 import { h, show, when } from "./dom.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
+import * as reminders from "./reminders.js";
 import { routes } from "./views/index.js";
 
 const main = document.getElementById("main");
@@ -53,6 +54,9 @@ async function route() {
   }
   if (same) window.scrollTo(0, scroll);
   else { window.scrollTo(0, 0); main.focus({ preventScroll: true }); }
+  // A reminder's link names the part of a screen it is about (?part=commitments): show that part.
+  const part = !same && new URLSearchParams(query || "").get("part");
+  if (part) document.getElementById(part)?.scrollIntoView({ block: "start" });
 }
 
 // The browser may clear a site's storage when space runs low. A note kept
@@ -81,6 +85,7 @@ async function boot() {
     drawStatus(s);
     if (s.data !== shown) { shown = s.data; redraw(); }
   });
+  reminders.follow(sync, redraw); // what needs me, fetched after each sync (issue 12)
   addEventListener("hashchange", route);
   await sync.start();
   await route();

@@ -73,6 +73,7 @@ def referenced_subcommands() -> set[str]:
         if "command" in service:
             found.update(alliance_subcommands_in(service["command"]))
     found.update(alliance_subcommands_in(systemd_unit()["Service"]["ExecStart"]))
+    found.update(alliance_subcommands_in(systemd_unit("alliance-reminders.service")["Service"]["ExecStart"]))
     return found
 
 
@@ -85,10 +86,10 @@ def is_subcommand(name: str) -> bool:
     return result.returncode == 0
 
 
-def systemd_unit() -> configparser.ConfigParser:
+def systemd_unit(name: str = "alliance.service") -> configparser.ConfigParser:
     unit = configparser.ConfigParser(strict=False, interpolation=None)
     unit.optionxform = str  # systemd keys are case-sensitive
-    unit.read_string(read("alliance.service"))
+    unit.read_string(read(name))
     return unit
 
 
@@ -206,6 +207,38 @@ def test_systemd_unit():
     assert "/var/lib/alliance" in service["ReadWritePaths"].split()
     assert "WorkingDirectory" in service
     assert unit["Install"]["WantedBy"] == "multi-user.target"
+
+
+# The reminders follower (issue 12): once per deployment
+
+def test_compose_runs_the_reminders_follower_once_and_the_apps_do_not():
+    services = compose()["services"]
+    reminding = [name for name, service in services.items() if "command" in service
+                 and alliance_subcommands_in(service["command"]) == ["remind"]]
+    assert reminding == ["reminders"]
+    follower = services["reminders"]
+    assert follower["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert str(follower["environment"]["ALLIANCE_CREATE_TABLES"]).lower() == "no"
+    assert follower["environment"]["ALLIANCE_DATABASE_URL"] == services["app1"]["environment"]["ALLIANCE_DATABASE_URL"]
+    for app in ("app1", "app2"):
+        assert str(services[app]["environment"]["ALLIANCE_REMINDERS"]).lower() == "no"
+    assert not set(follower["environment"]) - settings_read_by_the_service()
+
+
+def test_the_systemd_reminders_unit_runs_the_follower_like_the_service():
+    unit, service = systemd_unit("alliance-reminders.service"), systemd_unit()["Service"]
+    command = shlex.split(unit["Service"]["ExecStart"])
+    assert command == ["/opt/alliance/.venv/bin/alliance", "remind"]
+    for key in ("User", "EnvironmentFile", "WorkingDirectory", "NoNewPrivileges", "ProtectSystem", "ReadWritePaths"):
+        assert unit["Service"][key] == service[key], key
+    assert unit["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_the_readme_says_how_to_set_up_web_push_and_email():
+    text = read("README.md")
+    assert "alliance vapid" in text and "ALLIANCE_VAPID_PRIVATE_KEY" in text and "ALLIANCE_VAPID_SUBJECT" in text
+    assert all(name in text for name in ("ALLIANCE_SMTP_HOST", "ALLIANCE_SMTP_TLS", "ALLIANCE_MAIL_FROM"))
+    assert "alliance-reminders.service" in text and "alliance remind" in text
 
 
 # Caddyfile

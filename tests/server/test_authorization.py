@@ -18,6 +18,7 @@ from litestar.testing import TestClient
 from events.devices import device_id
 from events.application import NO_SUCH_ALLIANCE
 from sync.mutations import INVENTORY_MUTATIONS, MUTATION_NAMES
+from events.preferences import PREFERENCE_MUTATIONS
 from people import PROBLEM, Person
 from server.app import create_app
 
@@ -129,7 +130,8 @@ def args_for(name: str, world: World) -> dict:
 
 
 # Every mutation that names an alliance (the ally inventory's are always the pusher's own).
-CHANGES = [name for name in MUTATION_NAMES if name != "create_alliance" and name not in INVENTORY_MUTATIONS]
+CHANGES = [name for name in MUTATION_NAMES if name != "create_alliance" and name not in INVENTORY_MUTATIONS
+           and name not in PREFERENCE_MUTATIONS]  # those two change your own things, no alliance
 
 
 @pytest.mark.parametrize("name", CHANGES)

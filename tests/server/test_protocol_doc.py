@@ -15,6 +15,7 @@ from events.alliance import Alliance
 from events.allies import Inventory
 from events.application import AllianceApplication
 from sync.mutations import INVENTORY_MUTATIONS, MUTATION_NAMES, MUTATIONS
+from events.preferences import PREFERENCE_MUTATIONS, Preferences
 from server.app import create_app
 from server.settings import Settings
 from sync import SyncService
@@ -90,6 +91,8 @@ def test_every_mutation_is_in_the_mutation_table_with_its_arguments():
             command, renames = Alliance.design, {}
         elif name in INVENTORY_MUTATIONS:
             command, renames = getattr(Inventory, INVENTORY_MUTATIONS[name]), {}
+        elif name in PREFERENCE_MUTATIONS:
+            command, renames = getattr(Preferences, PREFERENCE_MUTATIONS[name]), {}
         else:
             command, renames = getattr(Alliance, MUTATIONS[name][0]), MUTATIONS[name][1]
         outside = {inside: protocol for protocol, inside in renames.items()}

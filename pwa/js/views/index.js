@@ -12,4 +12,5 @@ export const routes = {
   devices: lazy("./devices.js"),
   join: lazy("./join.js"),
   allies: lazy("./allies.js"),
+  reminders: lazy("./reminders.js"),
 };

@@ -4,6 +4,7 @@ import { h, show, day } from "../dom.js";
 import { STATUS_WORDS, conflicts, everything, mismatchWords, nameOf, reviewState } from "../model.js";
 import * as store from "../store.js";
 import { templates } from "./design.js";
+import { needsMe } from "./reminders.js";
 
 export default async function list({ main }) {
   templates(); // fetched (once per start) and kept now, so designing works even if the network goes
@@ -26,6 +27,7 @@ export default async function list({ main }) {
   });
   show(main,
     h("h1", {}, "My alliances"),
+    await needsMe(), // what is due, overdue, awaiting me (issue 12)
     rejected.map((r) => h("div", { class: "rejected", role: "alert" },
       h("p", {}, `A change could not be made (${r.name.replaceAll("_", " ")}): ${r.error.detail}`),
       h("button", { type: "button", onclick: async () => { await store.dismiss(r.id); list({ main }); } }, "Dismiss"))),
@@ -33,5 +35,6 @@ export default async function list({ main }) {
       : h("p", {}, "No alliances yet. Design one with the people you work or live with."),
     h("p", {}, h("a", { href: "#/new", class: "button primary" }, "Design an alliance")),
     h("nav", { class: "footer-links" }, h("a", { href: "#/allies" }, "Allies"), " ",
+      h("a", { href: "#/reminders" }, "Reminders"), " ",
       h("a", { href: "#/devices" }, "Devices and sign out")));
 }

@@ -134,7 +134,10 @@ async function download(id, file, say, query = "") {
   }
   const url = URL.createObjectURL(await response.blob());
   if (file.endsWith(".html")) window.open(url, "_blank");
-  else h("a", { href: url, download: file.replace("export", "alliance") }).click();
+  else { // saved under the name the server gives it (the alliance's title), not one name for all
+    const named = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "")?.[1];
+    h("a", { href: url, download: named || file.replace("export", "alliance") }).click();
+  }
 }
 
 export function lifecyclePart(item, act, me, say) {
@@ -168,7 +171,7 @@ export function lifecyclePart(item, act, me, say) {
     h("div", { class: "row" },
       h("button", { type: "button", onclick: () => download(state.id, "export.html", say) }, "Print"),
       h("button", { type: "button", onclick: () => download(state.id, "export.md", say) }, "Markdown"),
-      h("button", { type: "button", onclick: () => download(state.id, "export.ics", say) }, "Review dates (calendar)"),
+      h("button", { type: "button", onclick: () => download(state.id, "export.ics", say) }, "Calendar (reviews, commitments)"),
       h("button", { type: "button", onclick: () => download(state.id, "audit.html", say, anchor(item)) }, "Audit page")),
     !closed && others.length > 0 && h("p", {}, h("button", { type: "button", class: "danger",
       onclick: () => confirm("Leave this alliance? You will no longer see it.") && act("leave_alliance", {}) }, "Leave")));
