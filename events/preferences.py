@@ -314,10 +314,10 @@ class PreferencesCommands:
 
     # Links that work without signing in (an email's unsubscribe link) are signed with the server's key.
     def sign(self, text: str) -> str:
-        return self._server_key().sign(text)
+        return self.server_key.sign(text)
 
     def signed(self, text: str, signature: str) -> bool:
-        return self._server_key().signed(text, signature)
+        return self.server_key.signed(text, signature)
 
 
 def saved_or_started(app, user_id: str) -> Preferences:

@@ -109,7 +109,7 @@ def remind(settings: Settings) -> int:
     from server.notify import channels
     from server.reminders import Worker, open_reminders
 
-    alliances = open_alliances(settings)
+    alliances = operations.open_store(settings, must_exist=False)
     reminders = open_reminders(settings, alliances, channels(settings, alliances))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -13,6 +13,7 @@ import pytest
 from events.application import AllianceApplication
 from events.reminders import Reminders
 from server.settings import Settings
+from sync import SyncService
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -52,7 +53,7 @@ def person(alliances, name: str, **preferences) -> str:
     user_id, _ = alliances.sign_up(email=f"{name.lower()}-{uuid.uuid4().hex[:6]}@example.org",
                                    password="correct horse", display_name=name)
     if preferences:
-        result = alliances.push(user_id, f"{name.lower()}-phone-{uuid.uuid4().hex[:6]}",
+        result = SyncService(alliances).push(user_id, f"{name.lower()}-phone-{uuid.uuid4().hex[:6]}",
                                 [{"id": 1, "alliance_id": "", "name": "set_reminder_preferences", "args": preferences}])
         assert result.results[0]["status"] == "applied", result.results
     return user_id

@@ -14,6 +14,7 @@ from mailbox import Mailbox
 from people import Person
 from server.app import create_app
 from server.settings import Settings
+from sync import SyncService
 
 PUBLIC = "https://alliance.example.org"
 
@@ -137,7 +138,7 @@ def test_a_daily_digest_bundles_the_days_reminders_into_one_email_at_its_hour(tm
     try:
         ann, _ = alliances.sign_up(email="ann@example.org", password="correct horse", display_name="Ann")
         bob, _ = alliances.sign_up(email="bob@example.org", password="correct horse", display_name="Bob")
-        alliances.push(ann, "ann-phone-1", [{"id": 1, "alliance_id": "", "name": "set_reminder_preferences", "args": {
+        SyncService(alliances).push(ann, "ann-phone-1", [{"id": 1, "alliance_id": "", "name": "set_reminder_preferences", "args": {
             "time_zone": "Europe/Berlin", "delivery": "digest", "digest_at": "18:00", "quiet_hours": False,
             "channels": {"appreciated": ["app", "email"], "broken": ["app", "email"]}}}])
         alliance = alliances.design_alliance(alliance_id=uuid4(), by=ann, device="t", title="Coaching with Bob",
