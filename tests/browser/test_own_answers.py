@@ -5,7 +5,6 @@ each answer to its author until they share it."""
 
 from pathlib import Path
 
-
 from phones import expect, wait_until
 from test_quality import axe_problems, small_targets
 
@@ -35,6 +34,7 @@ def two_phones(phone, account, title, template):
 
 
 def answer_from_my_side(p, question: str, text: str) -> None:
+    p.wait_synced()  # a sync's redraw closes an editor opened just before it (issue 11 keeps drafts)
     block = p.question(question)
     block.get_by_role("button", name=f"Answer from my side: {question}").click()
     block.get_by_label("Your answer, from your side").fill(text)
