@@ -134,7 +134,11 @@ def test_needs_me_on_the_home_screen_and_the_reminders_screen_in_light_and_dark(
     form.get_by_label("One digest a day").check()
     form.get_by_role("button", name="Save").click()
     p.wait_synced()
-    preferences = ann.get("/api/v1/reminders")["preferences"]
+    for _ in range(100):  # until the saved preferences have reached the server
+        preferences = ann.get("/api/v1/reminders")["preferences"]
+        if preferences["time_zone"] == "Europe/Berlin":
+            break
+        page.wait_for_timeout(100)
     assert preferences["time_zone"] == "Europe/Berlin" and preferences["delivery"] == "digest"
     assert preferences["channels"]["joined"] == ["app"]
 
