@@ -34,7 +34,13 @@ function redraw() {
   if (active && main.contains(active) && active.matches("input, textarea, select")) { redrawLater = true; return; }
   route();
 }
-main.addEventListener("focusout", () => setTimeout(() => { if (redrawLater) { redrawLater = false; redraw(); } }, 0));
+main.addEventListener("focusout", (event) => setTimeout(() => {
+  // A tap on the form's own button moves the focus there: a redraw now would put the stored
+  // values back before the tap lands. The form's submit redraws anyway.
+  const form = event.target.closest?.("form");
+  if (form && event.relatedTarget && form.contains(event.relatedTarget)) return;
+  if (redrawLater) { redrawLater = false; redraw(); }
+}, 0));
 
 async function route() {
   const session = await store.getMeta("session");
