@@ -20,10 +20,14 @@ export default async function design({ main, query, say }) {
   // From the Allies screen: design it together with an ally, who supports it and gets the invitation.
   const allyId = query.get("ally");
   const ally = allyId && (await store.getMeta("inventory"))?.allies?.[allyId];
+  // One id per form, and one submit: a double tap on "Start designing" designs one alliance.
+  const id = uuid();
+  let submitted = false;
   async function create(event) {
     event.preventDefault();
+    if (submitted) return;
+    submitted = true;
     const form = Object.fromEntries(new FormData(event.target));
-    const id = uuid();
     await sync.mutate("create_alliance", id, { title: form.title, template: form.template });
     if (ally) {
       await sync.mutate("update_ally", "", { ally_id: allyId, supports: [...ally.supports, id] });
