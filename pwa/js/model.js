@@ -50,7 +50,7 @@ export function pendingValue(item, name, match) {
 
 export function reviewState(state, today = new Date()) {
   const next = state?.rhythm?.next;
-  if (!next) return null;
+  if (!next || state.status === "closed") return null; // a closed alliance meets no more
   const days = Math.round((new Date(`${next}T12:00:00`) - today) / 86_400_000);
   return { next, label: days < 0 ? "overdue" : days <= 1 ? "due" : "", days };
 }
