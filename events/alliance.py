@@ -727,7 +727,8 @@ class Alliance(Aggregate):
 
     def _check_member(self, by: str) -> None:
         if by not in self.members():
-            raise NotAParticipant("Only participants of this alliance can archive it, or bring it back, in their own list.")
+            raise NotAParticipant("Only participants of this alliance can archive it, "
+                                  "or bring it back, in their own list.")
 
     def archive_alliance(self, *, by: str, device: str) -> None:
         """Out of my own list (still readable, and back with unarchive); closed ones too."""
