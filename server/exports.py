@@ -26,7 +26,8 @@ from server.settings import Settings
 
 STATUS_WORDS = {"draft": "Draft", "agreed": "Agreed", "changed": "Changed since agreed",
                 "broken": "Broken", "closed": "Closed"}
-COMMITMENT_WORDS = {"open": "Open", "done": "Done", "withdrawn": "Withdrawn"}
+COMMITMENT_WORDS = {"open": "Open", "done": "Done", "withdrawn": "Withdrawn",
+                    "ended": "Left open when the alliance closed"}
 OWN_QUESTIONS = "Our own questions"
 PRIVATE = {"Cache-Control": "no-store"}  # what an alliance says stays out of shared caches
 
@@ -50,8 +51,7 @@ def agreement(alliance: Alliance, today: date) -> dict[str, Any]:
                          "status": COMMITMENT_WORDS.get(c["status"], c["status"]),
                          "conflict": _commitment_conflict(alliance, c)}
                         for c in alliance.commitments.values()],
-        "rhythm": (f"Every {alliance.rhythm['every']} {alliance.rhythm['unit']}; "
-                   f"next review {day(alliance.rhythm['next'])}.") if alliance.rhythm else "",
+        "rhythm": _rhythm(alliance.rhythm),
         "reviews": [_review(alliance, r) for r in sorted(alliance.reviews.values(), key=lambda r: r["held_on"])],
         "agreed_versions": ", ".join(str(v) for v in alliance.agreed_versions),
         "consents": [{"who": name(uid), "words": _consent(alliance, uid)} for uid in alliance.members()],
@@ -62,6 +62,13 @@ def agreement(alliance: Alliance, today: date) -> dict[str, Any]:
         "closing": {"who": name(alliance.closing["by"]), "celebration": alliance.closing["celebration"]}
         if alliance.closing else None,
     }
+
+
+def _rhythm(rhythm: dict | None) -> str:
+    if not rhythm:
+        return ""
+    every = f"Every {rhythm['every']} {rhythm['unit']}"
+    return f"{every}; next review {day(rhythm['next'])}." if rhythm["next"] else f"{every}; no more reviews."
 
 
 def _sections(alliance: Alliance, template: Any) -> list[dict]:

@@ -72,6 +72,13 @@ def test_the_printable_agreement_says_what_was_agreed(world):
     assert 'href="http://testserver.local/app/styles.css"' in page
 
 
+def test_a_closed_agreement_prints_no_next_review_and_says_what_was_left_open(world):
+    world.ann.push(("close_alliance", world.alliance_id, {"celebration": "We did it"}))
+    page = export(world.ann, world.alliance_id, "export.html").text
+    assert "next review" not in page and "Every 2 weeks; no more reviews." in page
+    assert "Left open when the alliance closed" in page and "We did it" in page
+
+
 def test_the_printable_agreement_escapes_what_people_wrote(world):
     alliance_id = design(world.ann, "<b>Bold</b> & co", answer='<script>alert("hi")</script>')
     page = export(world.ann, alliance_id, "export.html").text
