@@ -224,6 +224,28 @@ INVENTORY_COMMANDS: dict[str, type[Command]] = {
 }
 
 
+# ----- a person's reminder preferences (issue 12) -----
+
+class QuietHours(Command):
+    start: str = msgspec.field(name="from")
+    to: str
+
+
+class SetReminderPreferences(Command):
+    time_zone: str | UnsetType = UNSET
+    morning: str | UnsetType = UNSET
+    quiet_hours: QuietHours | bool | UnsetType = UNSET  # false: none (the domain refuses true)
+    delivery: str | UnsetType = UNSET
+    digest_at: str | UnsetType = UNSET
+    channels: dict[str, list[str]] | UnsetType = UNSET
+
+    def arguments(self) -> dict[str, Any]:
+        return msgspec.to_builtins(self)  # quiet hours back to {"from", "to"}, as the domain takes them
+
+
+PREFERENCE_COMMANDS: dict[str, type[Command]] = {"change": SetReminderPreferences}
+
+
 def arguments(table: dict[str, type[Command]], command: str, args: Any) -> dict[str, Any]:
     """The checked arguments of a command, or InvalidInput saying in words what is wrong."""
     kind = table.get(command)
@@ -253,7 +275,9 @@ def _in_words(message: str) -> str:
         kinds = " or ".join(KINDS.get(k.strip(), k.strip()) for k in expected[1].split("|"))
         field = (expected[3] or "value").replace("_", " ")
         return f"the {field} must be {kinds}, not {KINDS.get(expected[2], expected[2])}."
-    missing = re.fullmatch(r"Object missing required field `(.+?)`.*", message)
+    missing = re.fullmatch(r"Object missing required field `(.+?)`(?: - at `\$\.(.+?)`)?", message)
+    if missing and missing[2]:  # inside an object: name both
+        return f"the {missing[2].replace('_', ' ')} need {quote(missing[1])} as well."
     if missing:
         return f"give the {missing[1].replace('_', ' ')} ({missing[1]})."
     unknown = re.fullmatch(r"Object contains unknown field `(.+?)`.*", message)

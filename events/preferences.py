@@ -87,12 +87,10 @@ class Preferences(Aggregate):
     # ----- what the person sets -----
 
     def change(self, *, time_zone: Any = None, morning: Any = None, quiet_hours: Any = None,
-               delivery: Any = None, digest_at: Any = None, channels: Any = None, **unknown: Any) -> None:
+               delivery: Any = None, digest_at: Any = None, channels: Any = None) -> None:
         """Change any of these; what is not given stays. `quiet_hours` is {"from", "to"} or
-        false (none); `channels` is {kind: [channel, ...]} for the kinds to change."""
-        if unknown:
-            raise InvalidInput(f"Reminder preferences have no {', '.join(sorted(unknown))}; they have time_zone, "
-                               "morning, quiet_hours, delivery, digest_at and channels.")
+        false (none); `channels` is {kind: [channel, ...]} for the kinds to change. (A push's
+        arguments are typed first: events.commands.SetReminderPreferences.)"""
         settings: dict[str, Any] = {}
         if time_zone is not None:
             settings["time_zone"] = _zone(time_zone)

@@ -2,7 +2,7 @@
 where every command's arguments are typed), with the protocol's own spelling."""
 
 from events.alliance import AllianceError
-from events.commands import ALLIANCE_COMMANDS, INVENTORY_COMMANDS, Command, DesignAlliance
+from events.commands import ALLIANCE_COMMANDS
 from events.preferences import PREFERENCE_MUTATIONS
 from events.text import shorten
 
@@ -20,15 +20,6 @@ INVENTORY_MUTATIONS: dict[str, str] = {"add_goal": "add_goal", "add_ally": "add_
                                        "update_ally": "update_ally", "remove_ally": "remove_ally",
                                        "check_in_with_ally": "check_in", "thank_ally": "thank"}
 MUTATION_NAMES = ("create_alliance", *MUTATIONS, *INVENTORY_MUTATIONS, *PREFERENCE_MUTATIONS)
-
-
-def arguments_of(name: str) -> type[Command]:
-    """The typed arguments of a mutation (for the docs and the schema)."""
-    if name == "create_alliance":
-        return DesignAlliance
-    if name in INVENTORY_MUTATIONS:
-        return INVENTORY_COMMANDS[INVENTORY_MUTATIONS[name]]
-    return ALLIANCE_COMMANDS[MUTATIONS[name][0]]
 
 
 def problem(error: AllianceError) -> dict:

@@ -5,6 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from events.accounts import Account
+from events.commands import PREFERENCE_COMMANDS, checked
 from events.alliance import Alliance, AllianceError, InvalidInput, NotFound, new_aggregate_id
 from events.allies import Inventory
 from events.application import NO_SUCH_ALLIANCE, AllianceApplication
@@ -51,7 +52,8 @@ class Batch:
         if name in PREFERENCE_MUTATIONS:  # reminders (issue 12): the pusher's own preferences
             if "preferences" not in self.loaded:
                 self.loaded["preferences"] = saved_or_started(self.app, self.user_id)
-            getattr(self.loaded["preferences"], PREFERENCE_MUTATIONS[name])(**args)
+            method = PREFERENCE_MUTATIONS[name]
+            getattr(self.loaded["preferences"], method)(**checked(PREFERENCE_COMMANDS[method], args, "reminder preferences"))
             if self.loaded["preferences"].pending_events:
                 self.touched.add("preferences")
             return {"status": "applied", "error": None}

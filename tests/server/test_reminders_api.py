@@ -37,10 +37,12 @@ def test_preferences_are_set_through_the_outbox_and_read_back_with_the_choices_i
 @pytest.mark.parametrize(("args", "words"), [
     ({"time_zone": "Mars/Olympus"}, "The time zone must be one like Europe/Berlin"),
     ({"morning": "25:00"}, "The morning time must be a time of day like 08:00"),
-    ({"quiet_hours": "nights"}, 'Quiet hours are {"from": "22:00", "to": "07:00"}, or false for none.'),
+    ({"quiet_hours": "nights"}, "the quiet hours must be true or false or an object, not text"),
+    ({"quiet_hours": True}, 'Quiet hours are {"from": "22:00", "to": "07:00"}, or false for none.'),
+    ({"quiet_hours": {"from": "22:00"}}, "the quiet hours need 'to' as well."),
     ({"channels": {"review_soon": ["pigeon"]}}, "The channels of a reminder are a list of: app, push, email."),
     ({"channels": {"gossip": ["app"]}}, "There is no kind of reminder called 'gossip'."),
-    ({"volume": 11}, "Reminder preferences have no volume; they have time_zone,"),
+    ({"volume": 11}, "there is no argument called 'volume'."),
 ])
 def test_bad_preferences_are_refused_in_words(client, args, words):
     ann = Person(client, "Ann")
