@@ -215,7 +215,7 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
         """A page of history in words, newest first; pass `next_before` for the next page.
         `latest` is the newest version to read (default: now; the audit page passes the
         checked part of a broken record); `viewer` the person it is for (None: the operator)."""
-        latest = latest or self.alliance(alliance_id)
+        latest = latest or self.alliance(alliance_id, copy=False)
         top = latest.version if before is None else min(before - 1, latest.version)
         limit = max(1, min(limit, 200))
         if top < 1:

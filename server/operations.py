@@ -344,7 +344,7 @@ def stats(settings: Settings, days: int = 14) -> int:
         alliances, participants = 0, set()
         for aid in app.alliance_ids():
             alliances += 1
-            participants.update(app.alliance(aid).members())
+            participants.update(app.alliance(aid, copy=False).members())
         accounts = sum(1 for _ in notifications(app, (SIGNED_UP_TOPIC,)))
         events = app.recorder.max_notification_id() or 0
         today = datetime.now(UTC).date()

@@ -127,7 +127,7 @@ def needs_me(alliances: AllianceApplication, reminders: Reminders, user_id: str,
     today = preferences.today(now)
     items = []
     for aid in alliances.account(user_id).alliances:
-        items += agenda.needs_me(alliances.alliance(aid), user_id, today)
+        items += agenda.needs_me(alliances.alliance(aid, copy=False), user_id, today)
     items.sort(key=lambda i: (i["urgency"], i["day"] or "", i["title"]))
     given = reminders.given_to(user_id)
     for reminder in given:
@@ -139,7 +139,7 @@ def needs_me(alliances: AllianceApplication, reminders: Reminders, user_id: str,
 
 def email_invitation(request: Any, alliances: AllianceApplication, data: Any, link: dict, url: str) -> None:
     """An invitation link made with an address goes there by email (sent by the follower)."""
-    alliance = alliances.alliance(link["alliance_id"])
+    alliance = alliances.alliance(link["alliance_id"], copy=False)
     expires = datetime.fromisoformat(link["expires_at"]).strftime("%-d %B %Y")
     request.app.state.reminders.invite(address=data.email.strip(), name=data.name.strip(), alliance_id=str(alliance.id),
                                        inviter=request.user.display_name, title=alliance.title, url=url,
