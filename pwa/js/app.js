@@ -53,14 +53,19 @@ async function route() {
   const same = main.dataset.route === location.hash;
   const opened = same ? [...main.querySelectorAll("details[open] > summary")].map((s) => s.textContent) : [];
   const scroll = window.scrollY;
+  delete main.dataset.title;
   await view({ main, parts: parts.slice(1), query: new URLSearchParams(query || ""), session, say });
   main.dataset.route = location.hash;
+  // The screen's name, for tabs, history and screen readers: a view may name itself, else its heading.
+  const heading = main.querySelector("h1")?.textContent;
+  document.title = main.dataset.title || (heading ? `${heading} · Alliance` : "Alliance");
   for (const summary of main.querySelectorAll("details > summary")) {
     if (opened.includes(summary.textContent)) summary.parentElement.open = true;
   }
   if (same) window.scrollTo(0, scroll);
   else { window.scrollTo(0, 0); main.focus({ preventScroll: true }); }
-  // A reminder's link names the part of a screen it is about (?part=commitments): show that part.
+  // A reminder's link names the part it is about (?part=commitments): the alliance opens that
+  // part's screen; any other screen with an element of that id shows it.
   const part = !same && new URLSearchParams(query || "").get("part");
   if (part) document.getElementById(part)?.scrollIntoView({ block: "start" });
 }
