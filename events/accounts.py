@@ -7,7 +7,7 @@ sign-in token reads `<user id>.<secret>`, so checking it loads one account.
 import hashlib
 import secrets
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -130,7 +130,8 @@ def invitation_link_id(secret: str) -> uuid.UUID:
 
 
 class InvitationLink(Aggregate):
-    """The secret behind a link that lets one person join one alliance, once."""
+    """The secret behind a link that lets up to `uses` people join one alliance, until it expires.
+    (Whether it was withdrawn is the alliance's to say: a push can withdraw it.)"""
 
     TOPIC = "invitation"
 
@@ -138,23 +139,28 @@ class InvitationLink(Aggregate):
         TOPIC = "invitation.Created"
 
     @event("LinkCreated", topic="invitation.LinkCreated")
-    def __init__(self, id: uuid.UUID, alliance_id: str, invitation_id: str, expires_at: str) -> None:
+    def __init__(self, id: uuid.UUID, alliance_id: str, invitation_id: str, expires_at: str,
+                 uses: int = 1) -> None:  # links from before team links let in one person
         self.alliance_id = alliance_id
         self.invitation_id = invitation_id
         self.expires_at = expires_at
-        self.accepted_by: str | None = None
+        self.uses = uses
+        self.accepted_by: list[str] = []
 
     @classmethod
-    def create(cls, *, alliance_id: Any, invitation_id: str, valid_for: timedelta) -> tuple["InvitationLink", str]:
+    def create(cls, *, alliance_id: Any, invitation_id: str, expires_at: str,
+               uses: int = 1) -> tuple["InvitationLink", str]:
         secret = new_secret()
-        expires = (datetime.now(timezone.utc) + valid_for).isoformat(timespec="seconds")
         link = cls(id=invitation_link_id(secret), alliance_id=str(alliance_id),
-                   invitation_id=invitation_id, expires_at=expires)
+                   invitation_id=invitation_id, expires_at=expires_at, uses=uses)
         return link, secret
 
-    def usable(self, now: datetime) -> bool:
-        return self.accepted_by is None and now < datetime.fromisoformat(self.expires_at)
+    def expired(self, now: datetime) -> bool:
+        return now >= datetime.fromisoformat(self.expires_at)
+
+    def used_up(self) -> bool:
+        return len(self.accepted_by) >= self.uses
 
     @event("LinkAccepted", topic="invitation.LinkAccepted")
     def accept(self, user_id: str) -> None:
-        self.accepted_by = user_id
+        self.accepted_by.append(user_id)

@@ -7,7 +7,7 @@ every replay, so they never check or refuse anything.
 """
 
 import copy
-from datetime import date
+from datetime import date, datetime, timezone
 from types import MappingProxyType
 from typing import Any
 from uuid import UUID
@@ -24,6 +24,7 @@ STANCES = ("support", "live_with", "object")
 RHYTHM_UNITS = ("days", "weeks")
 COMMITMENT_FIELDS = ("text", "owner_id", "due")
 MAX_TEXT = 10_000
+MAX_LINK_USES = 50  # a team link admits at most this many people
 
 
 class AllianceError(Exception):
@@ -50,6 +51,18 @@ class NotFound(AllianceError):
 
 class AlreadyExists(AllianceError):
     code = "already_exists"
+
+
+class InvitationClosed(NotFound):
+    """An invitation that worked and no longer does; `why` says which way (its page words it)."""
+
+    WORDS = {"revoked": "This invitation was withdrawn: ask for a new one.",
+             "used up": "This link has let in as many people as it was made for: ask for a new one.",
+             "expired": "This invitation has expired: ask for a new one."}
+
+    def __init__(self, why: str) -> None:
+        super().__init__(self.WORDS[why])
+        self.why = why
 
 
 def _text(value: Any, what: str, *, required: bool = True) -> str:
@@ -103,6 +116,8 @@ class Alliance(Aggregate):
         chain: str  # hash over this event and the one before (events.audit)
 
         def mutate(self, aggregate):
+            if aggregate is not None:  # None for Designed, which makes it (its fold reads created_on)
+                aggregate._acting_at = self.timestamp.isoformat()
             aggregate = super().mutate(aggregate)
             aggregate.chain = self.chain  # the head the next event links to
             return aggregate
@@ -163,7 +178,8 @@ class Alliance(Aggregate):
         self.template = template
         self.template_version = template_version
         self.facilitator = by
-        self.participants = {by: {"name": facilitator_name, "role": "facilitator", "status": "joined"}}
+        self.participants = {by: {"name": facilitator_name, "role": "facilitator", "status": "joined",
+                                  "joined_at": self.created_on.isoformat()}}
         self.invitations: dict[str, dict] = {}
         self.questions = {q["id"]: {"section": q["section"], "text": q["text"], "removed": False}
                           for q in questions}
@@ -186,7 +202,8 @@ class Alliance(Aggregate):
         return [uid for uid, p in self.participants.items() if p["status"] == "joined"]
 
     def name_of(self, user_id: str | None) -> str:
-        person = self.participants.get(user_id or "")
+        """A participant's name; for a pending owner (an invitation id) the invitee's."""
+        person = self.participants.get(user_id or "") or self.invitations.get(user_id or "")
         return person["name"] if person else "Someone"
 
     def _check_can_act(self, by: str) -> None:
@@ -198,25 +215,47 @@ class Alliance(Aggregate):
     # ----- participants -----
 
     def invite_participant(self, *, by: str, device: str, invitation_id: Any, name: str) -> None:
+        """A named invitation for one person (a link made by the server records its own)."""
+        self.invite_by_link(by=by, device=device, invitation_id=invitation_id, name=name)
+
+    def invite_by_link(self, *, by: str, device: str, invitation_id: Any, name: str,
+                       uses: int = 1, expires_at: str | None = None) -> None:
+        """An invitation for up to `uses` people (more than one: a team link), until `expires_at`."""
         self._check_can_act(by)
         invitation_id = _id(invitation_id, "invitation id")
         name = _text(name, "invitee's name")
+        if not isinstance(uses, int) or isinstance(uses, bool) or not 1 <= uses <= MAX_LINK_USES:
+            raise InvalidInput(f"An invitation link lets in 1 to {MAX_LINK_USES} people.")
         known = self.invitations.get(invitation_id)
         if known:
             if known["name"] == name:
                 return  # a retried invitation: already recorded
             raise AlreadyExists("An invitation with this id already exists.")
-        self._invited(by=by, device=device, invitation_id=invitation_id, name=name)
+        self._invited(by=by, device=device, invitation_id=invitation_id, name=name, uses=uses,
+                      expires_at=expires_at)
 
     @event("ParticipantInvited", topic="alliance.ParticipantInvited")
-    def _invited(self, by: str, device: str, invitation_id: str, name: str) -> None:
-        self.invitations[invitation_id] = {"name": name, "by": by, "status": "open"}
+    def _invited(self, by: str, device: str, invitation_id: str, name: str,
+                 uses: int = 1, expires_at: str | None = None) -> None:
+        # Events from before team links have no uses and no expiry: one person, no end.
+        self.invitations[invitation_id] = {"name": name, "by": by, "at": self._acting_at, "status": "open",
+                                           "uses": uses, "joined": [], "expires_at": expires_at}
+
+    def open_invitation(self, invitation_id: Any) -> dict:
+        """The invitation, if someone can still join by it; else refused in words."""
+        invitation = self.invitations.get(_id(invitation_id, "invitation id"))
+        if invitation is None or invitation["status"] == "accepted":
+            raise NotFound("This invitation is not open: ask for a new one.")
+        if invitation["status"] != "open":
+            raise InvitationClosed(invitation["status"])  # revoked, or used up
+        expires_at = invitation.get("expires_at")
+        if expires_at and datetime.now(timezone.utc) >= datetime.fromisoformat(expires_at):
+            raise InvitationClosed("expired")
+        return invitation
 
     def join(self, *, by: str, device: str, invitation_id: Any, name: str) -> None:
         invitation_id = _id(invitation_id, "invitation id")
-        invitation = self.invitations.get(invitation_id)
-        if invitation is None or invitation["status"] != "open":
-            raise NotFound("This invitation is not open: ask for a new one.")
+        self.open_invitation(invitation_id)
         if by in self.members():
             raise AlreadyExists("You are already a participant of this alliance.")
         if self.status == "closed":
@@ -225,9 +264,59 @@ class Alliance(Aggregate):
 
     @event("ParticipantJoined", topic="alliance.ParticipantJoined")
     def _joined(self, by: str, device: str, invitation_id: str, name: str) -> None:
-        self.invitations[invitation_id]["status"] = "accepted"
-        self.participants[by] = {"name": name, "role": "participant", "status": "joined"}
+        invitation = self.invitations[invitation_id]
+        joined = invitation.setdefault("joined", [])  # a snapshot from before team links has none
+        joined.append(by)
+        uses = invitation.get("uses", 1)
+        if len(joined) >= uses:
+            invitation["status"] = "accepted" if uses == 1 else "used up"
+        self.participants[by] = {"name": name, "role": "participant", "status": "joined",
+                                 "joined_at": self._acting_at}
+        self._hand_over(invitation_id, lambda commitment: by)  # given to them before they joined
         self._settle()
+
+    def revoke_invitation(self, *, by: str, device: str, invitation_id: Any) -> None:
+        """Withdraw an open invitation: its link stops working."""
+        self._check_can_act(by)
+        invitation_id = _id(invitation_id, "invitation id")
+        invitation = self.invitations.get(invitation_id)
+        if invitation is None:
+            raise NotFound("There is no such invitation in this alliance.")
+        if invitation["status"] == "revoked":
+            return  # withdrawn already
+        if invitation["status"] != "open":
+            raise NotAllowedNow("Everyone this invitation was for has joined: there is nothing left to withdraw.")
+        self._invitation_revoked(by=by, device=device, invitation_id=invitation_id)
+
+    @event("InvitationRevoked", topic="alliance.InvitationRevoked")
+    def _invitation_revoked(self, by: str, device: str, invitation_id: str) -> None:
+        invitation = self.invitations[invitation_id]
+        invitation["status"] = "revoked"
+        # Commitments waiting for this person go back to whoever made them.
+        if self._hand_over(invitation_id, lambda commitment: commitment.get("by") or invitation["by"]):
+            self._content_changed()
+
+    def _hand_over(self, invitation_id: str, new_owner) -> bool:
+        """Inside a fold: each open commitment waiting for the invitee (its owner, or an owner
+        held in conflict) gets `new_owner(commitment)`, as an amendment would. Whether any moved."""
+        moved = False
+        for commitment in self.commitments.values():
+            crossing = commitment["conflict"].get("owner_id", [])
+            if commitment["status"] != "open" or invitation_id not in (commitment["owner_id"], *crossing):
+                continue
+            owner, moved = new_owner(commitment), True
+            commitment["revision"] += 1
+            if commitment["owner_id"] == invitation_id:
+                commitment["owner_id"] = owner
+                commitment["changed"]["owner_id"] = commitment["revision"]
+            crossing = [owner if value == invitation_id else value for value in crossing]
+            crossing = [v for v in dict.fromkeys(crossing) if v != commitment["owner_id"]]
+            if crossing:
+                commitment["conflict"]["owner_id"] = crossing
+            else:
+                commitment["conflict"].pop("owner_id", None)
+            commitment["at"] = self._acting_at
+        return moved
 
     def leave(self, *, by: str, device: str) -> None:
         self._check_can_act(by)
@@ -383,9 +472,27 @@ class Alliance(Aggregate):
         return commitment
 
     def _owner(self, owner_id: Any) -> str:
-        if owner_id not in self.members():
-            raise InvalidInput("A commitment's owner must be a participant of the alliance.")
-        return owner_id
+        """A participant, or someone invited by a one-person invitation who has not joined yet
+        (the invitation's id: a pending owner). One who has joined since is themselves."""
+        if owner_id in self.members():
+            return owner_id
+        try:
+            invitation_id = _id(owner_id, "owner")
+        except InvalidInput:
+            invitation_id = None
+        invitation = self.invitations.get(invitation_id or "")
+        if invitation is None or invitation.get("uses", 1) != 1:
+            raise InvalidInput("A commitment's owner must be a participant of the alliance, "
+                               "or someone invited alone who has not joined yet.")
+        joined = invitation.get("joined") or [None]
+        if invitation["status"] == "accepted" and joined[0] in self.members():
+            return joined[0]  # given offline before they joined: theirs now
+        try:
+            self.open_invitation(invitation_id)
+        except NotFound:
+            raise InvalidInput(f"The invitation for {invitation['name']} is no longer open: "
+                               "give the commitment to someone in the alliance.") from None
+        return invitation_id
 
     def make_commitment(self, *, by: str, device: str, commitment_id: Any, text: str,
                         owner_id: str, due: str | None = None) -> None:
@@ -764,7 +871,8 @@ class Alliance(Aggregate):
             "status": self.status, "content_version": self.content_version,
             "agreed_versions": list(self.agreed_versions), "facilitator": self.facilitator,
             "participants": copy.deepcopy(self.participants),
-            "invitations": copy.deepcopy(self.invitations),
+            "invitations": {iid: {"at": None, "uses": 1, "joined": [], "expires_at": None, **invitation}
+                            for iid, invitation in copy.deepcopy(self.invitations).items()},  # old snapshots lack some
             "questions": {qid: dict(q, private=qid in private) for qid, q in copy.deepcopy(self.questions).items()},
             "answers": copy.deepcopy(self.answers), "shared_answers": copy.deepcopy(dict(self.shared_answers)),
             "own_answers": copy.deepcopy(self.own_answers),

@@ -40,6 +40,10 @@ class Leave(Command):
     pass
 
 
+class RevokeInvitation(Command):
+    invitation_id: str
+
+
 class AddQuestion(Command):
     question_id: str
     section: Text
@@ -149,6 +153,7 @@ class RestoreVersion(Command):
 
 
 ALLIANCE_COMMANDS: dict[str, type[Command]] = {
+    "revoke_invitation": RevokeInvitation,
     "invite_participant": InviteParticipant, "join": Join, "leave": Leave, "add_question": AddQuestion,
     "reword_question": RewordQuestion, "remove_question": RemoveQuestion, "answer_question": AnswerQuestion,
     "give_own_answer": GiveOwnAnswer, "share_own_answer": ShareOwnAnswer, "make_commitment": MakeCommitment, "amend_commitment": AmendCommitment,

@@ -69,6 +69,8 @@ def describe(ev: Any, before: Alliance | None, now: Alliance) -> str:
         return "joined the alliance"
     if kind == "ParticipantLeft":
         return "left the alliance"
+    if kind == "InvitationRevoked":
+        return f"withdrew the invitation for {before.invitations[data['invitation_id']]['name']}"
     if kind == "QuestionAdded":
         return f"added the question {quote(data['text'])}"
     if kind == "QuestionReworded":

@@ -9,7 +9,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from events.accounts import Account, BadCredentials, EmailTaken, InvitationLink, account_id, invitation_link_id
-from events.alliance import Alliance, NotFound
+from events.alliance import Alliance, InvitationClosed, NotFound
 from events.repository import retry_stale
 
 NO_SUCH_INVITATION = "This invitation link is not valid: it may have been used or have expired. Ask for a new one."
@@ -78,43 +78,55 @@ class SignIn:
     # ----- invitation links -----
 
     @retry_stale  # a push saved the alliance meanwhile: again
-    def create_invitation(self, user_id: str, alliance_id: Any, *, name: str = "",
+    def create_invitation(self, user_id: str, alliance_id: Any, *, name: str = "", uses: int = 1,
                           valid_for: timedelta = timedelta(days=7)) -> dict:
-        """A single-use link for one new participant; the secret is returned once."""
+        """A link for one new participant, or (uses > 1) a team link for up to that many;
+        the secret is returned once."""
         alliance = self.alliance_for(user_id, alliance_id)
         invitation_id = str(uuid4())
-        alliance.invite_participant(by=user_id, device="server", invitation_id=invitation_id,
-                                    name=name.strip() or "someone (by link)")
+        expires_at = (datetime.now(timezone.utc) + valid_for).isoformat(timespec="seconds")
+        unnamed = "someone (by link)" if uses == 1 else f"up to {uses} people (by link)"
+        alliance.invite_by_link(by=user_id, device="server", invitation_id=invitation_id,
+                                name=name.strip() or unnamed, uses=uses, expires_at=expires_at)
         link, secret = InvitationLink.create(alliance_id=alliance.id, invitation_id=invitation_id,
-                                             valid_for=valid_for)
+                                             expires_at=expires_at, uses=uses)
         self.save(alliance, link)
-        return {"token": secret, "expires_at": link.expires_at, "alliance_id": str(alliance.id),
-                "participants": list(alliance.participants)}
+        return {"token": secret, "invitation_id": invitation_id, "uses": uses, "expires_at": expires_at,
+                "alliance_id": str(alliance.id), "participants": list(alliance.participants)}
 
     def invitation_preview(self, secret: str) -> dict:
-        """What the invited person may see before joining: the title and who is in it."""
-        link = self._usable_link(secret)
-        alliance = self.alliance(link.alliance_id)
+        """What the invited person may see before joining: the title, who is in it, and how
+        many more the link lets in."""
+        link, alliance = self._open_link(secret)
         inviter = alliance.invitations[link.invitation_id]["by"]
         return {"title": alliance.title, "inviter": alliance.name_of(inviter),
                 "participants": [alliance.name_of(uid) for uid in alliance.members()],
+                "uses": link.uses, "places_left": link.uses - len(link.accepted_by),
                 "expires": datetime.fromisoformat(link.expires_at).strftime("%d %B %Y")}
 
-    def _usable_link(self, secret: str) -> InvitationLink:
+    def _open_link(self, secret: str) -> tuple[InvitationLink, Alliance]:
+        """The link and its alliance, if the link can still let someone in. A withdrawn, expired
+        or used-up team link says so; unknown and used one-person links fail alike, so a guess
+        learns nothing."""
         try:
             link = self.repository.get(invitation_link_id(secret))
         except AggregateNotFoundError:
             raise NotFound(NO_SUCH_INVITATION) from None
-        if not link.usable(datetime.now(timezone.utc)):
+        if not isinstance(link, InvitationLink):
             raise NotFound(NO_SUCH_INVITATION)
-        return link
+        alliance = self.alliance(link.alliance_id)
+        if alliance.invitations.get(link.invitation_id, {}).get("status") == "revoked":
+            raise InvitationClosed("revoked")
+        if link.expired(datetime.now(timezone.utc)):
+            raise InvitationClosed("expired")
+        if link.used_up():
+            raise InvitationClosed("used up") if link.uses > 1 else NotFound(NO_SUCH_INVITATION)
+        return link, alliance
 
     @retry_stale
     def accept_invitation(self, user_id: str, secret: str) -> Alliance:
-        """Join the alliance behind a link. Unknown, used and expired links all
-        fail alike, so a guess learns nothing."""
-        link = self._usable_link(secret)
-        alliance = self.alliance(link.alliance_id)
+        """Join the alliance behind a link (the alliance refuses one who is in already)."""
+        link, alliance = self._open_link(secret)
         account = self.account(user_id)
         alliance.join(by=user_id, device="server", invitation_id=link.invitation_id, name=account.display_name)
         account.alliance_joined(str(alliance.id))

@@ -1,7 +1,7 @@
 """Reading an alliance's present and past, and invitation links, over HTTP.
 Every path answers 404 for an alliance the user is not in."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import msgspec
@@ -13,6 +13,7 @@ from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from events.accounts import Account
+from events.alliance import MAX_LINK_USES
 from events.application import AllianceApplication
 from events.audit import Anchor
 from events.text import quote
@@ -28,11 +29,17 @@ Req = Request[Account, str, object]
 class InvitationRequest(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(max_length=100)] = ""  # who it is for, as others will see it until they join
     email: Annotated[str, msgspec.Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$(?!\n)")] | None = None  # issue 12
+    uses: Annotated[int, msgspec.Meta(ge=1, le=MAX_LINK_USES, description="how many people it lets in (more "
+                                      "than 1: a team link)")] = 1
+    valid_days: Annotated[int, msgspec.Meta(ge=1, le=90, description="how many days it works (default: "
+                                            "the server's ALLIANCE_INVITATION_DAYS)")] | None = None
 
 
 class Invitation(msgspec.Struct):
     token: str
     url: str
+    invitation_id: str
+    uses: int
     expires_at: str
 
 
@@ -104,18 +111,21 @@ class AlliancesController(Controller):
         report = alliances.verify(alliance_id, device_anchor(version, head))
         return ChainCheck(**report.as_dict())
 
-    @post("/invitations", status_code=201, summary="A single-use link for one new participant",
+    @post("/invitations", status_code=201, summary="A link for one new participant, or a team link for several",
           responses=problems(400, 401, 404, 409, 413))
     async def invite(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
                      settings: NamedDependency[Settings], channels: NamedDependency[ChannelsPlugin],
                      data: JSONBody[InvitationRequest | None] = None) -> Invitation:
+        data = data or InvitationRequest()
+        valid_for = timedelta(days=data.valid_days) if data.valid_days else settings.invitation_lifetime
         link = await to_thread.run_sync(lambda: alliances.create_invitation(
-            request.user.user_id, alliance_id, name=data.name if data else "", valid_for=settings.invitation_lifetime))
+            request.user.user_id, alliance_id, name=data.name, uses=data.uses, valid_for=valid_for))
         poke(channels, {link["alliance_id"]: link["participants"]})
         url = f"{settings.public_url.rstrip('/')}/invite/{link['token']}"
-        if data and data.email:  # reminders (issue 12): the link also goes to that address
+        if data.email:  # reminders (issue 12): the link also goes to that address
             await to_thread.run_sync(lambda: email_invitation(request, alliances, data, link, url))
-        return Invitation(token=link["token"], url=url, expires_at=link["expires_at"])
+        return Invitation(token=link["token"], url=url, invitation_id=link["invitation_id"], uses=link["uses"],
+                          expires_at=link["expires_at"])
 
 
 class InvitationsController(Controller):

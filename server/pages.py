@@ -13,7 +13,7 @@ from litestar.response import Template
 from litestar.static_files import create_static_files_router
 
 from events.application import AllianceApplication
-from events.alliance import NotFound
+from events.alliance import InvitationClosed, NotFound
 from server.auth import OPEN
 
 PWA = Path(__file__).resolve().parent.parent / "pwa"
@@ -46,8 +46,10 @@ def landing() -> Template:
 def invitation(token: FromPath[str], alliances: NamedDependency[AllianceApplication]) -> Template:
     try:
         alliance = alliances.invitation_preview(token)
+    except InvitationClosed as closed:  # withdrawn, expired, or a team link used up: the page says which
+        return Template("invitation.html", context={"alliance": None, "why": closed.why}, status_code=404)
     except NotFound:
-        return Template("invitation.html", context={"alliance": None}, status_code=404)
+        return Template("invitation.html", context={"alliance": None, "why": None}, status_code=404)
     return Template("invitation.html", context={"alliance": alliance, "token": token})
 
 

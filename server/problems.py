@@ -25,7 +25,8 @@ def problem(status: int, detail: str, **extra: Any) -> Response:
 
 
 def domain_error(_: Request, error: AllianceError) -> Response:
-    return problem(STATUS.get(type(error), 400), str(error), code=error.code)
+    status = next((STATUS[kind] for kind in type(error).__mro__ if kind in STATUS), 400)  # a kind of NotFound is one
+    return problem(status, str(error), code=error.code)
 
 
 def out_of_order(_: Request, error: OutOfOrder) -> Response:

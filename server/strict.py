@@ -17,6 +17,8 @@ from litestar.params import QueryParameter
 from litestar.types import Empty
 
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+BOUNDS = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}
+LENGTHS = {"str": "characters", "array": "items", "object": "entries"}
 
 
 class StrictRequest(Request):
@@ -34,7 +36,7 @@ def decode(body: bytes, into: Any) -> Any:
         return msgspec.json.decode(body, type=into, strict=True)
     except msgspec.ValidationError as error:  # before DecodeError, its base class
         message, _, where = str(error).partition(" - at `$")
-        raise ValidationException(extra=[{"message": message, "key": where.strip(".`") or "data",
+        raise ValidationException(extra=[{"message": in_words(message), "key": where.strip(".`") or "data",
                                           "source": "body"}]) from None
     except msgspec.DecodeError as error:
         reason = str(error).removeprefix("JSON is malformed: ")
@@ -43,6 +45,17 @@ def decode(body: bytes, into: Any) -> Any:
         raise ValidationException("The body is nested too deeply to be read: send flatter JSON.") from None
     except UnicodeDecodeError:
         raise ValidationException("The body is not valid UTF-8 text: send JSON encoded as UTF-8.") from None
+
+
+def in_words(message: str) -> str:
+    """A bound msgspec checks, said in words: "Expected `int` >= 1" reads "must be at least 1"."""
+    number = re.fullmatch(r"Expected `(?:int|float)` (>=|<=|>|<) (\S+)", message)
+    if number:
+        return f"must be {BOUNDS[number[1]]} {number[2]}"
+    length = re.fullmatch(r"Expected `(str|array|object)` of length (>=|<=) (\d+)", message)
+    if length:
+        return f"must be {BOUNDS[length[2]]} {length[3]} {LENGTHS[length[1]]} long"
+    return message
 
 
 def whole_numbers(request: Request) -> None:

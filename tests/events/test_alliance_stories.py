@@ -69,7 +69,8 @@ def test_an_alliance_is_designed_from_each_template(name):
     alliance = design(template=name, title="Our alliance")
     template = TEMPLATES[name]
     assert (alliance.title, alliance.template, alliance.template_version) == ("Our alliance", name, template.version)
-    assert alliance.participants == {"ann": {"name": "Ann", "role": "facilitator", "status": "joined"}}
+    assert alliance.participants == {"ann": {"name": "Ann", "role": "facilitator", "status": "joined",
+                                             "joined_at": alliance.created_on.isoformat()}}
     assert alliance.facilitator == "ann" and alliance.members() == ["ann"]
     assert list(alliance.questions) == [q.key for _, q in template.questions()]
     assert all(alliance.questions[q.key]["text"] == q.text for _, q in template.questions())
@@ -99,8 +100,11 @@ def test_bob_joins_with_the_invitation_ann_sent():
     invitation = invite(alliance, "Bob")
     assert alliance.invitations[str(invitation)]["status"] == "open"
     alliance.join(**BOB, invitation_id=invitation, name="Bobby")
-    assert alliance.participants["bob"] == {"name": "Bobby", "role": "participant", "status": "joined"}
+    joined_at = alliance.modified_on.isoformat()  # the time of the join event
+    assert alliance.participants["bob"] == {"name": "Bobby", "role": "participant", "status": "joined",
+                                            "joined_at": joined_at}
     assert alliance.invitations[str(invitation)]["status"] == "accepted"
+    assert alliance.invitations[str(invitation)]["joined"] == ["bob"]
     assert alliance.members() == ["ann", "bob"]
 
 
@@ -546,6 +550,7 @@ def test_a_closed_alliance_can_be_read_but_no_longer_changed(alliance, command):
         "appreciate": dict(participant_id="bob", note="Thanks"),
         "restore_version": dict(version=1, content=design().content(), base_version=1,
                                 base_content=design().content()),
+        "revoke_invitation": dict(invitation_id=cays),
     }[command]
     with pytest.raises(NotAllowedNow, match="closed"):
         getattr(alliance, command)(**(CAY if command == "join" else ANN), **args)

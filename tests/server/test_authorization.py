@@ -60,6 +60,7 @@ ENDPOINTS = {  # what an outsider might try on an alliance: (method, path after 
     "diff": ("GET", "/diff", {"from": 1, "to": 2}, None),
     "verify": ("GET", "/verify", {}, None),
     "invite": ("POST", "/invitations", {}, {"name": "Mallory's friend"}),
+    "team link": ("POST", "/invitations", {}, {"name": "Mallory's friends", "uses": 5, "valid_days": 30}),
 }
 
 
@@ -107,6 +108,7 @@ def args_for(name: str, world: World) -> dict:
     return {
         "leave_alliance": {},
         "invite_participant": {"invitation_id": str(uuid4()), "name": "Mallory's friend"},
+        "revoke_invitation": {"invitation_id": str(uuid4())},
         "add_question": {"question_id": str(uuid4()), "section": "purpose", "text": "Who pays?"},
         "reword_question": {"question_id": "purpose.why", "text": "Why, really?"},
         "remove_question": {"question_id": "purpose.why"},
