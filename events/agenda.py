@@ -43,7 +43,7 @@ def timed_occasions(alliance: Alliance, user_id: str, preferences: Preferences,
     if alliance.status == "closed" or user_id not in alliance.members():
         return []
     aid, title, found = str(alliance.id), alliance.title, []
-    if alliance.rhythm:
+    if alliance.rhythm and alliance.rhythm["next"]:  # a closed alliance has no next review
         when = date.fromisoformat(alliance.rhythm["next"])
         found.append(Occasion("review_soon", aid, f"review:{when}", preferences.morning_of(when - timedelta(days=1)),
                               f"Tomorrow, {day(when.isoformat())}: the review of “{title}”.", review_link(aid)))
@@ -103,7 +103,7 @@ def needs_me(alliance: Alliance, user_id: str, today: date) -> list[dict]:
     if alliance.status == "broken":
         item("broken", f"“{title}” is broken: talk about what needs discussing, then renew it.",
              alliance_link(aid, "life"), None, 0)
-    if alliance.rhythm:
+    if alliance.rhythm and alliance.rhythm["next"]:  # a closed alliance has no next review
         when = date.fromisoformat(alliance.rhythm["next"])
         if when < today:
             item("review_overdue", f"The review of “{title}” was due on {day(when.isoformat())}.",

@@ -28,10 +28,16 @@ def test_each_teammate_sees_their_own_pre_work_and_what_others_shared(app, team)
     assert alliance.seen_by("ann").own_answers[PRIVATE] == {"ann": "Ann's reasons"}
     assert alliance.seen_by("bob").own_answers[PRIVATE] == {"bob": "Bob's reasons"}
     assert alliance.seen_by(None).own_answers[PRIVATE] == {"ann": "Ann's reasons", "bob": "Bob's reasons"}
+    # When each answered is as private as what they answered.
+    assert set(alliance.own_answered_at[PRIVATE]) == {"ann", "bob"}
+    assert set(alliance.seen_by("bob").own_answered_at[PRIVATE]) == {"bob"}
+    assert set(alliance.seen_by("bob").as_dict()["own_answered_at"][PRIVATE]) == {"bob"}
+    assert set(alliance.seen_by("ann").own_answered_at[PRIVATE]) == {"ann"}
 
     shared = app.act(team, "share_own_answer", **ANN, question_id=PRIVATE)
     assert shared.seen_by("bob").own_answers[PRIVATE] == {"ann": "Ann's reasons", "bob": "Bob's reasons"}
     assert shared.shared_answers == {PRIVATE: ["ann"]}
+    assert shared.seen_by("bob").own_answered_at[PRIVATE] == alliance.own_answered_at[PRIVATE]
     again = app.act(team, "share_own_answer", **ANN, question_id=PRIVATE)
     assert again.version == shared.version  # shared once, for good
     words = [e["text"] for e in app.history(team, viewer="ann")["entries"]]

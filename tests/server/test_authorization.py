@@ -128,6 +128,9 @@ def args_for(name: str, world: World) -> dict:
         "appreciate": {"participant_id": ann, "note": "Thanks"},
         "restore_version": {"version": 1, "base_version": 1},
         "resolve_conflict": {"question_id": "purpose.why", "text": "Mine"},
+        "rename_alliance": {"title": "Mallory's now"},
+        "archive_alliance": {},
+        "unarchive_alliance": {},
     }[name]
 
 

@@ -72,12 +72,19 @@ def test_a_private_answer_is_seen_by_its_author_alone_until_she_shares_it(team):
         assert leaks == [], f"{person.name} can read Ann's private answer in {leaks}"
     history = bob.get(f"/alliances/{alliance_id}/history").json()["entries"]
     assert any("privately, for themselves" in entry["text"] for entry in history)
+    answered_at = state["own_answered_at"][PRIVATE][ann.user_id]  # Ann sees when she answered
+    for person in (bob, cay):  # the others' states do not say when (nor that) she answered
+        states = [person.get(f"/alliances/{alliance_id}").json(),
+                  *(a for a in person.on_another_device().pull()["alliances"] if a["id"] == alliance_id)]
+        assert len(states) == 2
+        assert [s["own_answered_at"].get(PRIVATE, {}) for s in states] == [{}, {}], person.name
 
     [shared] = ann.push(("share_own_answer", alliance_id, {"question_id": PRIVATE}))
     assert shared["status"] == "applied"
     pulled = bob.pull()
     [seen] = [a for a in pulled["alliances"] if a["id"] == alliance_id]
     assert seen["own_answers"][PRIVATE] == {ann.user_id: SECRET} and seen["shared_answers"][PRIVATE] == [ann.user_id]
+    assert seen["own_answered_at"][PRIVATE] == {ann.user_id: answered_at}  # shared: when, too
     assert SECRET in bob.get(f"/alliances/{alliance_id}/export.html").text
 
 

@@ -118,7 +118,7 @@ def test_a_used_up_team_link_says_so(client):
 def test_a_commitment_for_someone_invited_is_theirs_once_they_join(client):
     """Ann invites Sam and gives him "Book the venue" before he has an account; when Sam
     joins, his phone's pull shows it as his."""
-    ann, alliance_id = Person(client, "Ann"), None
+    ann = Person(client, "Ann")
     alliance_id = ann.design()
     link = ann.post(f"/alliances/{alliance_id}/invitations", {"name": "Sam"}).json()
     commitment = str(uuid4())
