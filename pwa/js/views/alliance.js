@@ -126,6 +126,7 @@ function drawScreen(frame, screen) {
     back(id, title),
     h("h1", {}, screen.title),
     badge(item),
+    item.mismatch && h("p", { class: "mismatch", role: "alert" }, mismatchWords(item.mismatch)),
     screen.draw(),
     h("nav", { class: "pager", "aria-label": "Parts of this alliance" },
       before && h("a", { class: "button", href: `#/a/${id}/s/${before.key}` }, h("span", { "aria-hidden": "true" }, "← "), before.title),
