@@ -61,7 +61,7 @@ async function route() {
   const view = routes[parts[0] || ""] || routes[""];
   // A redraw of the same screen keeps what was open and where the reader was.
   const same = main.dataset.route === location.hash;
-  if (!same) opened = { route: location.hash, summaries: new Set() };
+  if (opened.route !== location.hash) opened = { route: location.hash, summaries: new Set() };
   const scroll = window.scrollY;
   delete main.dataset.title;
   await view({ main, parts: parts.slice(1), query: new URLSearchParams(query || ""), session, say });
@@ -74,10 +74,6 @@ async function route() {
   }
   if (same) window.scrollTo(0, scroll);
   else { window.scrollTo(0, 0); main.focus({ preventScroll: true }); }
-  // A reminder's link names the part it is about (?part=commitments): the alliance opens that
-  // part's screen; any other screen with an element of that id shows it.
-  const part = !same && new URLSearchParams(query || "").get("part");
-  if (part) document.getElementById(part)?.scrollIntoView({ block: "start" });
 }
 
 // The browser may clear a site's storage when space runs low. A note kept

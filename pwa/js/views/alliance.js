@@ -102,7 +102,9 @@ async function screensOf(item, session, since, say) {
   const rhythm = state?.rhythm;
   const count = conflicts(state);
   return [
-    count > 0 && { key: "conflicts", title: "Conflicts to resolve", note: `${count} to resolve`, draw: () => conflictsPart(state, act) },
+    // Listed only while there are some; its address keeps working once they are resolved.
+    { key: "conflicts", title: "Conflicts to resolve", note: `${count} to resolve`, unlisted: !count,
+      draw: needsState(() => conflictsPart(state, act)) },
     ...screens,
     { key: "commitments", step: true, title: "Commitments", note: [`${open.length} open`, late && `${late} overdue`].filter(Boolean).join(", "),
       draw: () => commitmentsPart(state ? item : { ...item, state: unsynced(session) }, act, me, readOnly, since) },
@@ -114,14 +116,15 @@ async function screensOf(item, session, since, say) {
       : state?.status === "closed" ? "closed" : "if one of us breaks it, or when it ends",
     draw: needsState(() => lifePart(item, act, me)) },
     { key: "more", title: "Appreciate and export", note: "thanks, print, download, leave", draw: needsState(() => morePart(item, act, me, say)) },
-  ].filter(Boolean);
+  ];
 }
 
 // One screen of the alliance, with a way back and on.
 function drawScreen(frame, screen) {
   const { id, item, title, screens, main } = frame;
-  const at = screens.indexOf(screen);
-  const [before, after] = [screens[at - 1], screens[at + 1]];
+  const listed = screens.filter((s) => !s.unlisted);
+  const at = listed.indexOf(screen);
+  const [before, after] = at < 0 ? [null, listed[0]] : [listed[at - 1], listed[at + 1]];
   show(main,
     back(id, title),
     h("h1", {}, screen.title),
@@ -173,7 +176,7 @@ function drawTop(frame) {
     state && people(state, me),
     state && state.status !== "closed" && invitePart(state, (name, args) => sync.mutate(name, id, args)),
     h("h2", {}, "Parts of this alliance"),
-    h("ul", { class: "cards outline" }, screens.map((s) => h("li", {},
+    h("ul", { class: "cards outline" }, screens.filter((s) => !s.unlisted).map((s) => h("li", {},
       h("a", { class: "card card-link", href: `#/a/${id}/s/${s.key}` },
         h("span", { class: "outline-title" }, s.title), s.note && h("span", { class: "muted" }, s.note))))),
     h("nav", { class: "row more-links", "aria-label": "About this alliance" },
