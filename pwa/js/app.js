@@ -42,6 +42,16 @@ main.addEventListener("focusout", (event) => setTimeout(() => {
   if (redrawLater) { redrawLater = false; redraw(); }
 }, 0));
 
+// What the reader opened on this screen, kept as they open and close it: a redraw already under
+// way when they tap (a sync's) must not fold it away again.
+let opened = { route: null, summaries: new Set() };
+main.addEventListener("toggle", (event) => {
+  const summary = event.target.querySelector?.(":scope > summary")?.textContent;
+  if (!summary || opened.route !== location.hash) return;
+  if (event.target.open) opened.summaries.add(summary);
+  else opened.summaries.delete(summary);
+}, true);
+
 async function route() {
   const session = await store.getMeta("session");
   const [path, query] = location.hash.slice(1).split("?");
@@ -51,18 +61,19 @@ async function route() {
   const view = routes[parts[0] || ""] || routes[""];
   // A redraw of the same screen keeps what was open and where the reader was.
   const same = main.dataset.route === location.hash;
-  const opened = same ? [...main.querySelectorAll("details[open] > summary")].map((s) => s.textContent) : [];
+  if (opened.route !== location.hash) opened = { route: location.hash, summaries: new Set() };
   const scroll = window.scrollY;
+  delete main.dataset.title;
   await view({ main, parts: parts.slice(1), query: new URLSearchParams(query || ""), session, say });
   main.dataset.route = location.hash;
+  // The screen's name, for tabs, history and screen readers: a view may name itself, else its heading.
+  const heading = main.querySelector("h1")?.textContent;
+  document.title = main.dataset.title || (heading ? `${heading} · Alliance` : "Alliance");
   for (const summary of main.querySelectorAll("details > summary")) {
-    if (opened.includes(summary.textContent)) summary.parentElement.open = true;
+    if (opened.summaries.has(summary.textContent)) summary.parentElement.open = true;
   }
   if (same) window.scrollTo(0, scroll);
   else { window.scrollTo(0, 0); main.focus({ preventScroll: true }); }
-  // A reminder's link names the part of a screen it is about (?part=commitments): show that part.
-  const part = !same && new URLSearchParams(query || "").get("part");
-  if (part) document.getElementById(part)?.scrollIntoView({ block: "start" });
 }
 
 // The browser may clear a site's storage when space runs low. A note kept

@@ -160,7 +160,25 @@ class Phone:
         expect(status).to_contain_text("0 changes waiting")
         expect(status).not_to_contain_text("not synced yet")
 
-    # the alliance screen
+    # the alliance's screens
+    def alliance_id(self, page=None) -> str:
+        """The alliance the page shows (#/a/<id>...)."""
+        return (page or self.page).evaluate("location.hash").split("?")[0].split("/")[2]
+
+    def section(self, key: str, page=None) -> None:
+        """Open one part of the alliance on screen (#/a/<id>/s/<key>): a template section
+        ("purpose"), "commitments", "rhythm", "consent", "life", "more" or "conflicts"."""
+        page = page or self.page
+        self.go(f"#/a/{self.alliance_id(page)}/s/{key}", page)
+        expect(page.locator("main h1")).not_to_have_text("Loading…")
+        wait_until(page, f"location.hash.endsWith('/s/{key}') && document.title.includes(' · ')")
+
+    def top(self, page=None) -> None:
+        """Back to the top of the alliance."""
+        page = page or self.page
+        self.go(f"#/a/{self.alliance_id(page)}", page)
+        expect(page.get_by_role("heading", name="Parts of this alliance")).to_be_visible()
+
     def question(self, text: str, page=None):
         page = page or self.page
         return page.locator(".question").filter(has=page.get_by_role("heading", name=text, exact=True))
@@ -173,7 +191,9 @@ class Phone:
         block.get_by_role("button", name="Save", exact=True).click()
 
     def commit(self, text: str, page=None) -> None:
-        """Make a commitment (owned by this phone's person) on the alliance screen."""
+        """Make a commitment (owned by this phone's person) on the alliance's commitments screen."""
+        if not (page or self.page).evaluate("location.hash").endswith("/s/commitments"):
+            self.section("commitments", page)
         part = (page or self.page).locator("#commitments")
         if part.locator("details").get_attribute("open") is None:
             part.get_by_text("Make a commitment", exact=True).click()

@@ -12,12 +12,14 @@ def test_restoring_an_older_version_brings_its_content_back_and_says_so(phone, a
     ann = phone("ann")
     ann.sign_in(ann_api)
     ann.open(f"#/a/{alliance_id}")
+    ann.section("purpose")
     for question, text in ((Q1, "Weekly calls."), (Q1, "Calls every other week."), (Q2, "I lead my team calmly.")):
         ann.answer(question, text)  # versions 2, 3, 4
         expect(ann.question(question).locator(".answer")).to_have_text(text)
         ann.wait_synced()
     assert ann_api.alliance(alliance_id)["version"] == 4
 
+    ann.top()
     ann.page.get_by_role("link", name="History", exact=True).click()
     expect(ann.page.get_by_text("The history is intact: 4 events verified.")).to_be_visible()
     entries = ann.page.locator("main ol.cards > li")
@@ -37,11 +39,13 @@ def test_restoring_an_older_version_brings_its_content_back_and_says_so(phone, a
 
     expect(ann.page.get_by_role("heading", name="Coaching with Lee", level=1, exact=True)).to_be_visible()
     ann.wait_synced()
+    ann.section("purpose")
     expect(ann.question(Q1).locator(".answer")).to_have_text("Weekly calls.")
     expect(ann.question(Q2).locator(".answer")).to_have_text("Not answered yet.")
     assert len(dialogs) == 1 and dialogs[0].startswith("Restore version 2?"), dialogs
     assert "Nothing is erased" in dialogs[0]
 
+    ann.top()
     ann.page.get_by_role("link", name="History", exact=True).click()
     expect(entries).to_have_count(5)
     expect(entries.first).to_contain_text("restored version 2 (nothing was erased)")

@@ -30,6 +30,8 @@ def test_an_alliance_made_offline_reaches_the_server_once(phone, account):
     expect(p.page.get_by_text("Step 1 of")).to_be_visible()  # the guided walk, section by section
     alliance_id = p.page.evaluate("location.hash").split("?")[0].split("/")[2]
     p.page.get_by_role("link", name="← The whole alliance").click()
+    expect(p.page.get_by_role("heading", name="Parts of this alliance")).to_be_visible()
+    p.section("purpose")
 
     answers = {Q1: "To grow as a leader.", Q2: "A promotion by spring."}
     for question, text in answers.items():
@@ -66,6 +68,7 @@ def test_two_edits_of_one_answer_on_one_offline_phone_do_not_conflict(phone, acc
     p.sign_in(ann_api)
     p.open(f"#/a/{alliance_id}")
     p.wait_synced()
+    p.section("purpose")
 
     p.offline()
     p.answer(Q1, "First thought.")

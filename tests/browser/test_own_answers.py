@@ -29,6 +29,7 @@ def two_phones(phone, account, title, template):
         p.go(f"#/a/{alliance_id}")
         expect(p.page.get_by_role("heading", name=title, level=1)).to_be_visible()
         p.wait_synced()
+        p.section("prework" if template == "team" else "purpose")
         phones.append(p)
     return ann_api, bob_api, *phones, alliance_id
 
@@ -93,21 +94,26 @@ def test_a_private_question_offers_my_answer_and_sharing_but_no_agreed_answer(ph
     expect(block.get_by_role("button", name="Answer", exact=True)).to_have_count(0)
     expect(block.get_by_label("Your agreed answer")).to_have_count(0)
     expect(block.get_by_role("button", name="Use as our answer")).to_have_count(0)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+
+    def check(name, scroll_to):
+        problems.extend(f"{t['what']} is {t['width']}x{t['height']} px" for t in small_targets(ann.page))
+        for scheme in ("light", "dark"):
+            ann.page.emulate_media(color_scheme=scheme)
+            wait_until(ann.page, f"matchMedia('(prefers-color-scheme: {scheme})').matches")
+            problems.extend(axe_problems(ann.page, f"own-answers {name}", scheme))
+            scroll_to().evaluate("(el) => el.scrollIntoView({ block: 'start' })")
+            ann.page.screenshot(path=str(SHOTS / f"{name}-{scheme}.png"))
+        ann.page.emulate_media(color_scheme="light")
+
+    check("private", lambda: ann.question(MATTERS))
+    ann.section("purpose")  # the team's purpose, a part of its own
     answer_from_my_side(ann, BENEFITS, "The people who call our help line.")
     ann.wait_synced()
     no_sideways_scroll(ann)
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    problems = [f"{t['what']} is {t['width']}x{t['height']} px" for t in small_targets(ann.page)]
-    for scheme in ("light", "dark"):
-        ann.page.emulate_media(color_scheme=scheme)
-        wait_until(ann.page, f"matchMedia('(prefers-color-scheme: {scheme})').matches")
-        problems += axe_problems(ann.page, "own-answers", scheme)
-        block.evaluate("(el) => el.scrollIntoView({ block: 'start' })")
-        ann.page.screenshot(path=str(SHOTS / f"private-{scheme}.png"))
-        ann.question(BENEFITS).evaluate("(el) => el.scrollIntoView({ block: 'start' })")
-        ann.page.screenshot(path=str(SHOTS / f"own-{scheme}.png"))
-    ann.page.screenshot(path=str(SHOTS / "full-dark.png"), full_page=True)
+    check("own", lambda: ann.question(BENEFITS))
+    ann.page.screenshot(path=str(SHOTS / "full-light.png"), full_page=True)
     assert problems == [], "\n".join(problems)
 
 

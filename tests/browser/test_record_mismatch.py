@@ -40,9 +40,10 @@ def test_the_phone_catches_its_newest_event_being_replaced(phone, account, serve
     ann_api.push([answer(alliance_id, "Weekly calls.", 0), answer(alliance_id, "Calls every other week.", 1)])
     ann = phone("ann")
     ann.sign_in(ann_api)
-    ann.open(f"#/a/{alliance_id}")
+    ann.open(f"#/a/{alliance_id}/s/purpose")
     expect(ann.question(Q1).locator(".answer")).to_have_text("Calls every other week.")
     ann.wait_synced()
+    ann.top()
     ann.page.get_by_role("link", name="History", exact=True).click()
     expect(ann.page.get_by_text("The history is intact: 3 events verified. It still holds what this phone saw.")) \
         .to_be_visible()
@@ -54,7 +55,7 @@ def test_the_phone_catches_its_newest_event_being_replaced(phone, account, serve
     ann_api.push([answer(alliance_id, "We never talked about calls.", 1)])
     assert ann_api.get(f"/api/v1/alliances/{alliance_id}/verify")["ok"]  # consistent in itself
 
-    ann.open(f"#/a/{alliance_id}")
+    ann.open(f"#/a/{alliance_id}/s/purpose")
     ann.page.reload()
     warning = ann.page.locator("main .mismatch")
     expect(warning).to_have_text(
@@ -90,14 +91,14 @@ def test_the_phone_says_what_an_old_backup_lost(phone, account, server, tmp_path
     ann.wait_synced()
     alliance_command(server, "backup", str(tmp_path / "backup.sqlite"))  # at version 2
     ann_api.push([answer(alliance_id, "Calls every other week.", 1)])
-    ann.open(f"#/a/{alliance_id}")
+    ann.open(f"#/a/{alliance_id}/s/purpose")
     expect(ann.question(Q1).locator(".answer")).to_have_text("Calls every other week.")
     ann.wait_synced()
 
     server.stop()
     alliance_command(server, "restore", "--force", str(tmp_path / "backup.sqlite"))
     server.start()
-    ann.open(f"#/a/{alliance_id}")
+    ann.open(f"#/a/{alliance_id}/s/purpose")
     ann.page.reload()
     expect(ann.page.locator("main .mismatch")).to_have_text(
         "The record on the server no longer matches what this phone saw: the stored record has only 2 events, "
@@ -121,7 +122,7 @@ def test_a_rewrite_is_caught_even_when_newer_changes_came_after_it(phone, accoun
     ann_api.push([answer(alliance_id, "No calls at all.", 2)])  # version 4, on top of the rewrite
     assert ann_api.get(f"/api/v1/alliances/{alliance_id}/verify")["ok"]  # consistent in itself
 
-    ann.open(f"#/a/{alliance_id}")
+    ann.open(f"#/a/{alliance_id}/s/purpose")
     ann.page.reload()
     expect(ann.question(Q1).locator(".answer")).to_have_text("No calls at all.")
     expect(ann.page.locator("main .mismatch")).to_have_text(
@@ -136,7 +137,7 @@ def test_a_phone_that_only_sees_new_changes_keeps_no_warning(phone, account):
     alliance_id = ann_api.create_alliance("Coaching with Lee")
     ann = phone("ann")
     ann.sign_in(ann_api)
-    ann.open(f"#/a/{alliance_id}")
+    ann.open(f"#/a/{alliance_id}/s/purpose")
     ann.answer(Q1, "Weekly calls.")  # this phone's own change
     expect(ann.question(Q1).locator(".answer")).to_have_text("Weekly calls.")  # pulled back, then redrawn
     ann.wait_synced()

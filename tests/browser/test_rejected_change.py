@@ -19,6 +19,7 @@ def test_a_refused_change_is_shown_dismissed_and_the_queue_goes_on(phone, accoun
     expect(card("Bob's own plan")).to_be_visible()
     card("Ann and Bob").click()
     bob.wait_synced()
+    bob.section("purpose")
 
     bob.offline()
     bob.answer(Q1, "I want to learn.")
@@ -46,6 +47,8 @@ def test_a_refused_change_is_shown_dismissed_and_the_queue_goes_on(phone, accoun
     expect(bob.page.locator(".rejected")).to_have_count(0)
 
     card("Bob's own plan").click()
+    expect(bob.page.get_by_role("heading", name="Bob's own plan", level=1)).to_be_visible()
+    bob.section("purpose")
     bob.answer(Q1, "Structure for my week.")
     bob.wait_synced()
     expect(bob.question(Q1).locator(".answer")).to_have_text("Structure for my week.")

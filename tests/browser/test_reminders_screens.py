@@ -116,7 +116,8 @@ def test_needs_me_on_the_home_screen_and_the_reminders_screen_in_light_and_dark(
     p.wait_synced()
 
     needs.get_by_role("link", name="Due tomorrow: Write up what we agreed.").click()
-    expect(page.get_by_role("heading", name="Who does what, by when")).to_be_in_viewport()
+    expect(page.get_by_role("heading", name="Commitments", level=1)).to_be_in_viewport()
+    expect(page.locator("#commitments")).to_contain_text("Write up what we agreed")
     p.go("#/")
     page.get_by_role("link", name="Reminders", exact=True).click()
     expect(page.get_by_role("heading", name="Reminders", level=1)).to_be_visible()

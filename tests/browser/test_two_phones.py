@@ -21,8 +21,10 @@ def alliance_of_two(phone, account, title):
     ann.open(f"#/a/{alliance_id}")
     for p in (ann, bob):
         expect(p.page.get_by_role("heading", name=title, level=1, exact=True)).to_be_visible()
-        expect(p.page.locator("#life")).to_contain_text("Ann, Bob")
+        expect(p.page.locator("#people")).to_contain_text("Ann")
+        expect(p.page.locator("#people")).to_contain_text("Bob")
         p.wait_synced()
+        p.section("purpose")
     return ann_api, bob_api, ann, bob, alliance_id
 
 
@@ -38,6 +40,7 @@ def test_a_change_on_one_phone_shows_on_the_other_within_seconds(phone, account)
     print(f"Ann's answer showed on Bob's phone {took:.2f} s after she saved it")
 
     bob.commit("Share the job description")
+    ann.section("commitments")
     expect(ann.page.locator("#commitments .card").filter(has_text="Share the job description")) \
         .to_contain_text("Bob", timeout=5_000)
     expect(ann.page.locator("#commitments")).not_to_contain_text("not yet synced")
@@ -57,6 +60,7 @@ def test_offline_edits_of_one_answer_become_a_conflict_that_one_resolves_for_bot
     bob.answer(Q1, bob_text)
     bob.commit("Bob finds a flat")
     for p, text in ((ann, ann_text), (bob, bob_text)):
+        p.section("purpose")
         expect(p.question(Q1).locator(".pending-box")).to_have_text(f"{text} (not yet synced)")
         expect(p.status()).to_contain_text("2 changes waiting")
 
@@ -66,18 +70,25 @@ def test_offline_edits_of_one_answer_become_a_conflict_that_one_resolves_for_bot
     bob.wait_synced()
 
     for p in (ann, bob):
+        expect(p.question(Q1)).to_contain_text("Two answers were given at once")
+        p.section("commitments")
         commitments = p.page.locator("#commitments")
         expect(commitments.locator(".card").filter(has_text="Ann books the flights")).to_be_visible()
         expect(commitments.locator(".card").filter(has_text="Bob finds a flat")).to_be_visible()
-        expect(p.page.get_by_role("heading", name="Conflicts to resolve")).to_be_visible()
-        expect(p.question(Q1)).to_contain_text("Two answers were given at once")
-    ann.shot("03-conflict-ann", at=ann.page.locator("#conflicts"))
-    bob.shot("04-conflict-bob", at=bob.page.locator("#commitments"))
+        p.top()
+        expect(p.page.get_by_role("link", name="1 conflict to resolve.")).to_be_visible()  # what needs me
+    bob.shot("04-conflict-bob")
+    bob.section("purpose")
+    ann.page.get_by_role("link", name="1 conflict to resolve.").click()
+    expect(ann.page.get_by_role("heading", name="Conflicts to resolve", level=1)).to_be_visible()
+    ann.shot("03-conflict-ann")
 
     conflicts = ann.page.locator("#conflicts")
     conflicts.get_by_role("radio", name=f"Bob: {bob_text}").check()
     conflicts.get_by_role("button", name="Resolve").click()
 
+    expect(ann.page.locator("#conflicts")).to_contain_text("No conflicts: nothing to resolve.")
+    ann.section("purpose")
     for p in (ann, bob):  # Bob's phone hears of it by a poke, with no reload
         expect(p.page.get_by_role("heading", name="Conflicts to resolve")).to_have_count(0)
         expect(p.question(Q1).locator(".answer")).to_have_text(bob_text)

@@ -17,6 +17,7 @@ def test_edits_in_two_tabs_reach_the_server_once_each_and_show_in_both(phone, ac
         tab.bring_to_front()
         ann.open(f"#/a/{alliance_id}", tab)
         expect(tab.get_by_role("heading", name="Two tabs", level=1, exact=True)).to_be_visible()
+        ann.section("purpose", tab)
         tab.evaluate("window.__notReloaded = true")
 
     first.bring_to_front()  # the person switches tabs: the other one is in the background
@@ -27,6 +28,7 @@ def test_edits_in_two_tabs_reach_the_server_once_each_and_show_in_both(phone, ac
     expect(ann.question(Q2, first).locator(".answer")).to_have_text("Said in the second tab.")
     first.bring_to_front()
     ann.commit("Made in the first tab", first)
+    ann.section("commitments", second)
     expect(second.locator("#commitments .card").filter(has_text="Made in the first tab")).to_be_visible()
     for tab in (first, second):
         ann.wait_synced(tab)
