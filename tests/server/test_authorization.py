@@ -132,6 +132,9 @@ def args_for(name: str, world: World) -> dict:
         "rename_alliance": {"title": "Mallory's now"},
         "archive_alliance": {},
         "unarchive_alliance": {},
+        "reopen_commitment": {"commitment_id": commitment},
+        "restore_item": {"version": 1, "question_id": "purpose.why"},
+        "name_version": {"version": 1, "name": "Mallory's version"},
     }[name]
 
 
