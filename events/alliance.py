@@ -1068,7 +1068,7 @@ class Alliance(Aggregate):
             "revision": 0, "changed": dict.fromkeys(COMMITMENT_FIELDS, 0), "conflict": {}, "by": by})
         revision = commitment["revision"] + 1
         for field in COMMITMENT_FIELDS:
-            if commitment.get(field) != fields[field] or field not in commitment:
+            if field not in commitment or commitment[field] != fields[field]:
                 commitment["changed"][field] = revision  # an editor who started before meets a conflict
         commitment.update(fields, revision=revision, at=self._acting_at)
         commitment.pop("runs", None)
