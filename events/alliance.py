@@ -7,6 +7,8 @@ every replay, so they never check or refuse anything.
 """
 
 import copy
+import hashlib
+import json
 from datetime import date, datetime, timezone
 from types import MappingProxyType
 from typing import Any
@@ -26,6 +28,7 @@ COMMITMENT_FIELDS = ("text", "owner_id", "due")
 MAX_TEXT = 10_000
 MAX_LINK_USES = 50  # a team link admits at most this many people
 MAX_TITLE = 200
+MAX_VERSION_NAME = 100
 # Who and when, kept beside what things say: never part of content() or comparable().
 QUESTION_FIELDS = ("section", "text", "removed")
 CONSENT_FIELDS = ("version", "stance", "reason")
@@ -118,6 +121,10 @@ class Alliance(Aggregate):
     own_answered_at = MappingProxyType({})
     # Who archived the alliance out of their own list (not content: no version, no consent).
     archived_by = ()
+    # Names people gave content versions, {"<version>": {name, by, at}} (not content either),
+    # and each time everyone agreed: [{version, at, consents}]. Likewise class-level defaults.
+    version_names = MappingProxyType({})
+    agreements = ()
 
     class Event(Aggregate.Event):
         by: str  # the user who acted
@@ -609,6 +616,28 @@ class Alliance(Aggregate):
                           withdrawn={"by": by, "reason": reason, "at": self._acting_at})
         self._content_changed()
 
+    def reopen_commitment(self, *, by: str, device: str, commitment_id: str) -> None:
+        """Undo a completion or a withdrawal: the commitment is open again."""
+        commitment_id = str(commitment_id)
+        self._check_can_act(by)
+        commitment = self._commitment(commitment_id)
+        if commitment["status"] == "open":
+            raise NotAllowedNow("This commitment is open already.")
+        self._commitment_reopened(by=by, device=device, commitment_id=commitment_id,
+                                  owner_id=self._owner(commitment["owner_id"]))
+
+    @event("CommitmentReopened", topic="alliance.CommitmentReopened")
+    def _commitment_reopened(self, by: str, device: str, commitment_id: str, owner_id: str) -> None:
+        commitment = self.commitments[commitment_id]
+        was = commitment["status"]
+        commitment.update(status="open", revision=commitment["revision"] + 1, at=self._acting_at)
+        commitment.pop("withdrawn", None)
+        if owner_id != commitment["owner_id"]:  # given to an invitation whose person has joined since
+            commitment["owner_id"] = owner_id
+            commitment["changed"]["owner_id"] = commitment["revision"]
+        if was == "withdrawn":  # back in the agreement; completing one never took it out
+            self._content_changed()
+
     # ----- conflicts -----
 
     def resolve_conflict(self, *, by: str, device: str, question_id: str | None = None,
@@ -737,20 +766,25 @@ class Alliance(Aggregate):
                                 "and give your consent again.")
         given = self.consents.get(by, {})
         if {k: given.get(k) for k in CONSENT_FIELDS} == {"version": self.content_version, "stance": stance,
-                                                          "reason": reason}:
+                                                          "reason": reason} and not given.get("before_break"):
             return
-        self._consent_given(by=by, device=device, version=self.content_version, stance=stance, reason=reason)
+        self._consent_given(by=by, device=device, version=self.content_version, stance=stance, reason=reason,
+                            content_hash=content_hash(self.consented_content()))
 
     @event("ConsentGiven", topic="alliance.ConsentGiven")
-    def _consent_given(self, by: str, device: str, version: int, stance: str, reason: str) -> None:
-        self.consents[by] = {"version": version, "stance": stance, "reason": reason, "at": self._acting_at}
+    def _consent_given(self, by: str, device: str, version: int, stance: str, reason: str,
+                       content_hash: str | None = None) -> None:
+        # Consents from before issue 11 recorded no hash of what they were given to: None.
+        self.consents[by] = {"version": version, "stance": stance, "reason": reason, "at": self._acting_at,
+                             "content_hash": content_hash}
         self._settle()
 
     def awaiting_consent(self) -> list[str]:
-        """Participants whose support for the current version is still missing."""
+        """Participants whose support for the current version is still missing (a consent
+        given before a break counts once they give it again)."""
         return [uid for uid in self.members()
                 if self.consents.get(uid, {}).get("version") != self.content_version
-                or self.consents[uid]["stance"] == "object"]
+                or self.consents[uid]["stance"] == "object" or self.consents[uid].get("before_break")]
 
     def _content_changed(self) -> None:
         # Called inside event bodies, before the library bumps self.version.
@@ -765,9 +799,19 @@ class Alliance(Aggregate):
         if not self.awaiting_consent():
             if not self.agreed_versions or self.agreed_versions[-1] != self.content_version:
                 self.agreed_versions.append(self.content_version)
+            if self.status != "agreed":
+                self._agreement_reached()
             self.status = "agreed"
         else:
             self.status = "changed" if self.agreed_versions else "draft"
+
+    def _agreement_reached(self) -> None:
+        """Inside a fold: everyone agreed (again), by the consents they gave; kept for good,
+        so a version can be told as "agreed on 3 December by Ann and Sam"."""
+        consents = {uid: {"stance": c["stance"], "at": c.get("at"), "content_hash": c.get("content_hash")}
+                    for uid, c in ((uid, self.consents[uid]) for uid in self.members())}
+        self.agreements = [*self.agreements, {"version": self.content_version, "at": self._acting_at,
+                                              "consents": consents}]
 
     def break_alliance(self, *, by: str, device: str, what_happened: str, needs_discussing: str = "") -> None:
         self._check_can_act(by)
@@ -789,12 +833,19 @@ class Alliance(Aggregate):
         note = _text(note, "note", required=False)
         if not note:
             raise InvalidInput("Say what you agreed, so the renewal means something.")
-        self._renewed(by=by, device=device, note=note)
+        self._renewed(by=by, device=device, note=note, content_hash=content_hash(self.consented_content()))
 
     @event("AllianceRenewed", topic="alliance.AllianceRenewed")
-    def _renewed(self, by: str, device: str, note: str) -> None:
+    def _renewed(self, by: str, device: str, note: str, content_hash: str | None = None) -> None:
         self.breaks[-1]["renewed"] = {"by": by, "note": note, "at": self._acting_at}
-        self.consents = {}  # starting again: everyone consents afresh
+        if content_hash is None:  # a renewal from before issue 11: everyone consented afresh
+            self.consents = {}
+        else:
+            # Renewing is the renewer's support of the content as it stands. What the others said
+            # stays visible, as said before the break, until they consent again.
+            self.consents = {uid: dict(c, before_break=True) for uid, c in self.consents.items()}
+            self.consents[by] = {"version": self.content_version, "stance": "support", "reason": "",
+                                 "at": self._acting_at, "content_hash": content_hash}
         self.status = "draft"
         self._settle()
 
@@ -884,6 +935,15 @@ class Alliance(Aggregate):
             "rhythm": copy.deepcopy(self.rhythm),
         }
 
+    def consented_content(self) -> dict:
+        """What a consent is given to, and hashed (content_hash): content() as every participant
+        sees it alike, so with nothing of private questions (each person's own answers, or an
+        agreed answer given before the question was private): they are no part of the agreement."""
+        content, private = self.content(), self.private_questions()
+        content["answers"] = {qid: a for qid, a in content["answers"].items() if qid not in private}
+        content["own_answers"] = {qid: per for qid, per in content["own_answers"].items() if qid not in private}
+        return content
+
     def conflicts(self) -> int:
         """How many values are held in conflict, all things together."""
         return sum(len(a["conflict"]) for a in self.answers.values()) + \
@@ -949,6 +1009,103 @@ class Alliance(Aggregate):
         self.commitments = commitments
         self._content_changed()
 
+    def restore_item(self, *, by: str, device: str, version: int, content: dict,
+                     question_id: str | None = None, commitment_id: str | None = None) -> None:
+        """Bring back one agreed answer, or one commitment (its text, owner, due date and
+        status), as it was at `version` (its content read by the caller from history);
+        nothing else changes."""
+        self._check_can_act(by)
+        if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version < self.version:
+            raise InvalidInput(f"Bring something back from a version between 1 and {self.version - 1}.")
+        if (question_id is None) == (commitment_id is None):
+            raise InvalidInput("Name either the question whose answer to bring back, or the commitment.")
+        if not isinstance(content, dict) or not {"questions", "answers", "commitments"} <= set(content):
+            raise InvalidInput("Give the content of the version to bring it back from (as content() returns it).")
+        if question_id is not None:
+            self._restore_answer(by, device, version, content, _key(question_id))
+        else:
+            self._restore_commitment(by, device, version, content, _key(commitment_id))
+
+    def _restore_answer(self, by: str, device: str, version: int, content: dict, question_id: str) -> None:
+        self._question(question_id)
+        if question_id in self.private_questions():
+            raise NotAllowedNow("This question is for each person's own answer, private until they share it: "
+                                "it has no agreed answer to bring back.")
+        if question_id not in content["questions"]:
+            raise NotFound(f"This question was not in the alliance yet in version {version}: "
+                           "there is no answer to bring back.")
+        old = content["answers"].get(question_id)
+        if old is None:
+            raise NotFound(f"This question had no answer yet in version {version}: there is nothing to bring back.")
+        if self.answers.get(question_id, {"text": ""})["text"] == old["text"]:
+            raise NotAllowedNow(f"The answer already says what it said in version {version}.")
+        self._answer_restored(by=by, device=device, version=version, question_id=question_id, text=old["text"])
+
+    @event("AnswerRestored", topic="alliance.AnswerRestored")
+    def _answer_restored(self, by: str, device: str, version: int, question_id: str, text: str) -> None:
+        answer = self.answers.setdefault(question_id, {"text": "", "by": by, "revision": 0, "conflict": []})
+        # Answers held in conflict stay: they are someone's words, still to be resolved.
+        answer.update(text=text, by=by, at=self._acting_at, run=None)
+        answer["revision"] += 1
+        self._content_changed()
+
+    def _restore_commitment(self, by: str, device: str, version: int, content: dict, commitment_id: str) -> None:
+        old = content["commitments"].get(commitment_id)
+        if old is None:
+            raise NotFound(f"This commitment did not exist yet in version {version}: there is nothing to bring back.")
+        fields = {k: old[k] for k in (*COMMITMENT_FIELDS, "status")}
+        now = self.commitments.get(commitment_id)  # gone only if a whole version was restored
+        if fields["status"] == "open" and (now is None or fields["owner_id"] != now["owner_id"]):
+            fields["owner_id"] = self._owner(fields["owner_id"])  # someone who left cannot own it again
+        if now is not None and all(now[k] == v for k, v in fields.items()):
+            raise NotAllowedNow(f"This commitment already is as it was in version {version}.")
+        self._commitment_restored(by=by, device=device, version=version, commitment_id=commitment_id,
+                                  fields=fields)
+
+    @event("CommitmentRestored", topic="alliance.CommitmentRestored")
+    def _commitment_restored(self, by: str, device: str, version: int, commitment_id: str, fields: dict) -> None:
+        commitment = self.commitments.setdefault(commitment_id, {
+            "revision": 0, "changed": dict.fromkeys(COMMITMENT_FIELDS, 0), "conflict": {}, "by": by})
+        revision = commitment["revision"] + 1
+        for field in COMMITMENT_FIELDS:
+            if field not in commitment or commitment[field] != fields[field]:
+                commitment["changed"][field] = revision  # an editor who started before meets a conflict
+        commitment.update(fields, revision=revision, at=self._acting_at)
+        commitment.pop("runs", None)
+        if fields["status"] == "withdrawn":
+            commitment.setdefault("withdrawn", {"by": by, "reason": "", "at": self._acting_at})
+        else:
+            commitment.pop("withdrawn", None)
+        self._content_changed()
+
+    # ----- names of versions -----
+
+    def name_version(self, *, by: str, device: str, version: int, name: str,
+                     content_version_then: int | None = None) -> None:
+        """Give a content version a name ("after our first review"); an empty name takes it
+        away. `content_version_then` is the content version the alliance had at `version`
+        (read by the caller from history): only a content version can be named."""
+        self._check_can_act(by)
+        if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= self.version:
+            raise InvalidInput(f"Name a version between 1 and {self.version}.")
+        if content_version_then != version:
+            raise InvalidInput(f"Version {version} is not a version of the content: the content there was "
+                               f"version {content_version_then}; name that one.")
+        name = _text(name, "name", required=False)
+        if len(name) > MAX_VERSION_NAME:
+            raise InvalidInput(f"The name is longer than {MAX_VERSION_NAME} characters: say it shorter.")
+        if name != self.version_names.get(str(version), {}).get("name", ""):
+            self._version_named(by=by, device=device, version=version, name=name)
+
+    @event("VersionNamed", topic="alliance.VersionNamed")
+    def _version_named(self, by: str, device: str, version: int, name: str) -> None:
+        names = dict(self.version_names)  # a new dict: the class-level default is read-only
+        if name:
+            names[str(version)] = {"name": name, "by": by, "at": self._acting_at}
+        else:
+            names.pop(str(version), None)
+        self.version_names = names
+
     # ----- the whole state, as clients see it -----
 
     def as_dict(self) -> dict:
@@ -957,7 +1114,8 @@ class Alliance(Aggregate):
             "id": str(self.id), "version": self.version, "title": self.title,
             "template": self.template, "template_version": self.template_version,
             "status": self.status, "content_version": self.content_version,
-            "agreed_versions": list(self.agreed_versions), "facilitator": self.facilitator,
+            "agreed_versions": list(self.agreed_versions), "agreements": self.all_agreements(),
+            "version_names": copy.deepcopy(dict(self.version_names)), "facilitator": self.facilitator,
             "participants": copy.deepcopy(self.participants),
             "invitations": {iid: {"at": None, "uses": 1, "joined": [], "expires_at": None, **invitation}
                             for iid, invitation in copy.deepcopy(self.invitations).items()},  # old snapshots lack some
@@ -973,6 +1131,21 @@ class Alliance(Aggregate):
             "created_on": self.created_on.isoformat(), "modified_on": self.modified_on.isoformat(),
             "chain_head": self.chain,  # devices keep it as an anchor for verify (SYNC.md 15)
         }
+
+    def all_agreements(self) -> list[dict]:
+        """Every agreement; a version agreed before the snapshot this state grew from (taken
+        before agreements were kept) is told without who and when."""
+        told = copy.deepcopy(list(self.agreements))
+        known = {a["version"] for a in told}
+        unknown = [{"version": v, "at": None, "consents": {}} for v in self.agreed_versions if v not in known]
+        return sorted(unknown + told, key=lambda a: a["version"])
+
+
+def content_hash(content: dict) -> str:
+    """SHA-256 (hex) of content as canonical JSON: keys sorted, no whitespace, UTF-8, non-ASCII
+    as it is. docs/PROTOCOL.md says the same, so a phone can hash what it shows and compare."""
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _who_when(before: dict, keys: tuple) -> dict:

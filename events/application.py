@@ -15,7 +15,7 @@ from eventsourcing.persistence import IntegrityError
 from events import history
 from events.accounts import Account
 from events.allies import Inventory
-from events.alliance import Alliance, AlreadyExists, NotFound
+from events.alliance import Alliance, AlreadyExists, NotFound, content_hash
 from events.commands import ALLIANCE_COMMANDS, INVENTORY_COMMANDS, DesignAlliance, arguments, checked
 from events.audit import Anchor, ChainReport, verify_chain
 from events.devices import Device, device_id
@@ -83,9 +83,12 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
         """Apply one command to a loaded alliance (not saved): the caller saves,
         so a batch of commands (a push) can be saved together."""
         args = arguments(ALLIANCE_COMMANDS, command, args)
-        if command == "restore_version":  # the command needs the content of both versions
+        if command in ("restore_version", "restore_item"):  # these need content from history
             args["content"] = self._content_at(alliance, args["version"], below=alliance.version)
+        if command == "restore_version":  # and the content of the version the person looked at
             args["base_content"] = self._content_at(alliance, args["base_version"], below=alliance.version + 1)
+        if command == "name_version":  # only a content version has a name
+            args["content_version_then"] = self._content_version_at(alliance, args["version"])
         getattr(alliance, command)(by=by, device=device, **args)
 
     def run_inventory_command(self, inventory: Inventory, command: str, args: Any) -> None:
@@ -97,6 +100,13 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
             return {}
         return alliance.content() if version == alliance.version else \
             self.alliance(alliance.id, version=version).content()
+
+    def _content_version_at(self, alliance: Alliance, version: Any) -> int | None:
+        """The content version the alliance had at an event version, or None where there is no such version."""
+        if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= alliance.version:
+            return None
+        return alliance.content_version if version == alliance.version else \
+            self.alliance(alliance.id, version=version, copy=False).content_version
 
     def _take_snapshots(self, processing_event) -> None:
         """Snapshot each saved alliance as it is in memory whenever a save crosses
@@ -230,6 +240,35 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
         old = self.alliance(alliance_id, version=from_version, copy=False)
         new = self.alliance(alliance_id, version=to_version, copy=False)
         return history.diff(old.seen_by(viewer), new.seen_by(viewer))
+
+    def evidence(self, alliance_id: Any, version: int) -> dict:
+        """Who consented to content version `version`, to which content hash and when, read from
+        the stored events; beside each, the hash of the content rebuilt as it stood just before
+        that consent, and whether the two match."""
+        latest = self.alliance(alliance_id, copy=False)
+        state = self.alliance(alliance_id, version=version)  # a copy of its own: folded on below
+        if state.content_version != version:
+            raise NotFound(f"Version {version} is not a version of the content: the content there was "
+                           f"version {state.content_version}.")
+        content = state.consented_content()
+        consents = []
+        for event in self.events.get(state.id, gt=version):
+            kind, recorded = type(event).__name__, getattr(event, "content_hash", None)
+            # A consent, or a renewal (its renewer's support); renewals from before issue 11 were none.
+            if kind == "ConsentGiven" or (kind == "AllianceRenewed" and recorded):
+                rebuilt = content_hash(state.consented_content())
+                consents.append({
+                    "user_id": event.by, "name": latest.name_of(event.by),
+                    "stance": getattr(event, "stance", "support"), "reason": getattr(event, "reason", ""),
+                    "by_renewal": kind == "AllianceRenewed", "at": event.timestamp.isoformat(),
+                    "event_version": event.originator_version, "content_hash": recorded,
+                    "recomputed_hash": rebuilt, "matches": None if recorded is None else recorded == rebuilt})
+            state = event.mutate(state)
+            if state.content_version != version:
+                break  # the content moved on: later consents are to another version
+        return {"version": version, "name": latest.version_names.get(str(version)),
+                "agreements": [a for a in latest.all_agreements() if a["version"] == version],
+                "content": content, "content_hash": content_hash(content), "consents": consents}
 
     def verify(self, alliance_id: Any, anchor: Anchor | None = None) -> ChainReport:
         """Recompute the audit chain over the stored rows and check a device's anchor

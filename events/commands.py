@@ -98,6 +98,10 @@ class WithdrawCommitment(Command):
     reason: Text = ""
 
 
+class ReopenCommitment(Command):  # the undo of completing or withdrawing it
+    commitment_id: str
+
+
 class ResolveConflict(Command):
     question_id: str | None = None
     commitment_id: str | None = None
@@ -160,6 +164,17 @@ class RestoreVersion(Command):
     base_version: int | None = None  # the version the person was looking at; the domain insists
 
 
+class RestoreItem(Command):  # one answer or one commitment (the domain insists on exactly one)
+    version: int | None
+    question_id: str | None = None
+    commitment_id: str | None = None
+
+
+class NameVersion(Command):
+    version: int | None  # a content version; the domain says which can be named
+    name: Text  # empty: the name goes
+
+
 ALLIANCE_COMMANDS: dict[str, type[Command]] = {
     "revoke_invitation": RevokeInvitation,
     "invite_participant": InviteParticipant, "join": Join, "leave": Leave, "add_question": AddQuestion,
@@ -170,6 +185,7 @@ ALLIANCE_COMMANDS: dict[str, type[Command]] = {
     "give_consent": GiveConsent, "break_alliance": BreakAlliance, "renew_alliance": RenewAlliance,
     "close_alliance": CloseAlliance, "appreciate": Appreciate, "restore_version": RestoreVersion,
     "rename_alliance": RenameAlliance, "archive_alliance": ArchiveAlliance, "unarchive_alliance": ArchiveAlliance,
+    "reopen_commitment": ReopenCommitment, "restore_item": RestoreItem, "name_version": NameVersion,
 }
 
 

@@ -119,7 +119,11 @@ def describe(ev: Any, before: Alliance | None, now: Alliance) -> str:
     if kind == "AllianceBroken":
         return f"broke the alliance: {data['what_happened']}"
     if kind == "AllianceRenewed":
-        return "renewed the alliance" + (f": {data['note']}" if data["note"] else "")
+        text = "renewed the alliance" + (f": {data['note']}" if data["note"] else "")
+        if data.get("content_hash"):  # since issue 11 a renewal is the renewer's support
+            others = "; the others are asked to consent again" if len(before.members()) > 1 else ""
+            text += f" (and so supports version {before.content_version}{others})"
+        return text
     if kind == "AllianceClosed":
         still_open = sum(c["status"] == "open" for c in before.commitments.values())
         ended = {0: "", 1: "; its one open commitment ended with it"}.get(
@@ -136,6 +140,22 @@ def describe(ev: Any, before: Alliance | None, now: Alliance) -> str:
         return f"appreciated {now.name_of(data['participant_id'])}: {data['note']}"
     if kind == "VersionRestored":
         return f"restored version {data['version']} (nothing was erased)"
+    if kind == "AnswerRestored":
+        return (f"brought back the answer to {quote(question)} as it was in version {data['version']}: "
+                f"{quote(data['text'], 120)}")
+    if kind == "CommitmentRestored":
+        return f"brought back the commitment {quote(data['fields']['text'])} as it was in version {data['version']}"
+    if kind == "CommitmentReopened":
+        if commitment.get("status") == "withdrawn":
+            return f"brought back the withdrawn commitment {what}: it is open again"
+        return f"reopened the commitment {what}: it is not done after all"
+    if kind == "VersionNamed":
+        old = before.version_names.get(str(data["version"]), {}).get("name")
+        if not data["name"]:
+            return f"took away the name {quote(old or '')} of version {data['version']}"
+        if old:
+            return f"renamed version {data['version']} from {quote(old)} to {quote(data['name'])}"
+        return f"named version {data['version']} {quote(data['name'])}"
     return kind  # an event kind newer than this describer
 
 

@@ -104,6 +104,12 @@ class AlliancesController(Controller):
              to_version: Annotated[int, QueryParameter(name="to", ge=1)]) -> dict[str, Any]:
         return alliances.diff(alliance_id, from_version, to_version, viewer=request.user.user_id)
 
+    @get("/evidence", sync_to_thread=True, summary="Who consented to one content version, to which content hash, "
+         "and when", responses=problems(400, 401, 404))
+    def evidence(self, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],
+                 version: Annotated[int, QueryParameter(ge=1, description="a content version")]) -> dict[str, Any]:
+        return alliances.evidence(alliance_id, version)
+
     @get("/verify", sync_to_thread=True, summary="Recompute the audit chain over the stored events",
          responses=problems(400, 401, 404))
     def verify(self, request: Req, alliance_id: FromPath[str], alliances: NamedDependency[AllianceApplication],

@@ -505,9 +505,11 @@ def test_a_broken_alliance_is_renewed_and_agreed_again(alliance):
     alliance.renew_alliance(**BOB, note="I will cancel a day ahead")
     assert alliance.breaks[-1]["renewed"] == {"by": "bob", "note": "I will cancel a day ahead",
                                               "at": last_at(alliance)}
-    assert alliance.consents == {} and alliance.awaiting_consent() == ["ann", "bob"]
-    assert alliance.status == "changed"  # agreed once before; awaiting everyone's consent again
-    consent(alliance, ANN, BOB)
+    # Bob's renewal is his support; Ann's consent stays visible, as given before the break.
+    assert alliance.consents["bob"]["stance"] == "support" and "before_break" not in alliance.consents["bob"]
+    assert alliance.consents["ann"]["before_break"] and alliance.awaiting_consent() == ["ann"]
+    assert alliance.status == "changed"  # agreed once before; awaiting Ann's consent again
+    consent(alliance, ANN)
     assert alliance.status == "agreed"
 
 
@@ -563,6 +565,9 @@ def test_a_closed_alliance_can_be_read_but_no_longer_changed(alliance, command):
         "restore_version": dict(version=1, content=design().content(), base_version=1,
                                 base_content=design().content()),
         "revoke_invitation": dict(invitation_id=cays),
+        "reopen_commitment": dict(commitment_id=cid),
+        "restore_item": dict(version=1, content=design().content(), commitment_id=cid),
+        "name_version": dict(version=1, name="As designed", content_version_then=1),
     }[command]
     with pytest.raises(NotAllowedNow, match="closed"):
         getattr(alliance, command)(**(CAY if command == "join" else ANN), **args)

@@ -145,7 +145,9 @@ def test_a_renewal_says_what_was_agreed(app):
                                "at": at_of(app, aid, renewed.version - 1),
                                "renewed": {"by": "ann", "note": "We ask each other before paying",
                                            "at": at_of(app, aid, renewed.version)}}]
-    assert words(app, aid)[-1] == "Ann renewed the alliance: We ask each other before paying"
+    assert words(app, aid)[-1] == ("Ann renewed the alliance: We ask each other before paying "
+                                   f"(and so supports version {renewed.content_version}; "
+                                   "the others are asked to consent again)")
 
 
 # ----- closing -----

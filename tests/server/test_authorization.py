@@ -59,6 +59,7 @@ ENDPOINTS = {  # what an outsider might try on an alliance: (method, path after 
     "history page": ("GET", "/history", {"before": 3, "limit": 1}, None),
     "diff": ("GET", "/diff", {"from": 1, "to": 2}, None),
     "verify": ("GET", "/verify", {}, None),
+    "consent evidence": ("GET", "/evidence", {"version": 1}, None),
     "invite": ("POST", "/invitations", {}, {"name": "Mallory's friend"}),
     "team link": ("POST", "/invitations", {}, {"name": "Mallory's friends", "uses": 5, "valid_days": 30}),
 }
@@ -131,6 +132,9 @@ def args_for(name: str, world: World) -> dict:
         "rename_alliance": {"title": "Mallory's now"},
         "archive_alliance": {},
         "unarchive_alliance": {},
+        "reopen_commitment": {"commitment_id": commitment},
+        "restore_item": {"version": 1, "question_id": "purpose.why"},
+        "name_version": {"version": 1, "name": "Mallory's version"},
     }[name]
 
 

@@ -98,9 +98,10 @@ def test_every_mutation_is_in_the_mutation_table_with_its_arguments():
         outside = {inside: protocol for protocol, inside in renames.items()}
         arguments = [outside.get(p.name, p.name) for p in inspect.signature(command).parameters.values()
                      if p.kind == p.KEYWORD_ONLY and p.name not in ("by", "device", "alliance_id")]
-        if name == "restore_version":
-            arguments.remove("content")  # the server reads them from history; clients send the versions only
-            arguments.remove("base_content")
+        # The server reads these from history; clients send the versions only.
+        for read_by_server in {"restore_version": ("content", "base_content"), "restore_item": ("content",),
+                               "name_version": ("content_version_then",)}.get(name, ()):
+            arguments.remove(read_by_server)
         assert [a for a in arguments if f"`{a}`" not in rows[name]] == [], name
     assert all(f"`{field}`" in rows["amend_commitment"] for field in domain.COMMITMENT_FIELDS)
 
