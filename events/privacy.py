@@ -36,7 +36,7 @@ def hidden_from(viewer: str | None, kind: str, by: str, data: dict, private: set
         return False
     if kind == "OwnAnswerGiven":
         return by not in shared.get(data["question_id"], [])
-    return kind in ("QuestionAnswered", "ConflictResolved")
+    return kind in ("QuestionAnswered", "ConflictResolved", "AnswerRestored")  # (restore_item refuses private ones)
 
 
 def event_data_seen_by(viewer: str, kind: str, by: str, data: dict, private: set[str], shared: dict) -> dict:

@@ -116,6 +116,8 @@ def _consent(alliance: Alliance, user_id: str) -> str:
     words = f"{STANCE_WORDS[consent['stance']]} version {consent['version']}"
     if consent["reason"]:
         words += f" ({consent['reason']})"
+    if consent.get("before_break"):
+        return f"{words} before the break; has not consented again since the renewal"
     if consent["version"] != alliance.content_version:
         words += f"; has not consented to the current version {alliance.content_version} yet"
     return words

@@ -79,6 +79,20 @@ def test_a_closed_agreement_prints_no_next_review_and_says_what_was_left_open(wo
     assert "Left open when the alliance closed" in page and "We did it" in page
 
 
+def test_after_a_renewal_the_printout_says_whose_consent_came_before_the_break(world):
+    mallory, aid = world.mallory, world.alliance_id  # here, Ann's client
+    link = world.ann.post(f"/alliances/{aid}/invitations", {"name": "Mallory"}).json()
+    assert mallory.post(f"/invitations/{link['token']}/accept").status_code in (200, 201)
+    [consented] = mallory.push(("give_consent", aid, {"version": 4, "stance": "support"}))
+    assert consented["status"] == "applied", consented
+    results = world.ann.push(("break_alliance", aid, {"reason": "Missed two sessions"}),
+                             ("renew_alliance", aid, {"note": "We meet on Tuesdays from now on"}))
+    assert [r["status"] for r in results] == ["applied"] * 2, results
+    page = export(world.ann, aid, "export.html").text
+    assert "Mallory: supports version 4 before the break; has not consented again since the renewal" in page
+    assert "Ann: supports version 4" in page and "Ann: supports version 4 before" not in page
+
+
 def test_the_printable_agreement_escapes_what_people_wrote(world):
     alliance_id = design(world.ann, "<b>Bold</b> & co", answer='<script>alert("hi")</script>')
     page = export(world.ann, alliance_id, "export.html").text
