@@ -41,6 +41,11 @@ def answer_from_my_side(p, question: str, text: str) -> None:
     block.get_by_role("button", name="Save my answer").click()
 
 
+def own_entry(block, name: str):
+    """One person's own answer under a question, found by the name it is signed with."""
+    return block.locator(".own-answers li").filter(has=block.page.locator(".stamp strong", has_text=name))
+
+
 def no_sideways_scroll(p) -> None:
     assert p.page.evaluate("document.documentElement.scrollWidth") <= 360
 
@@ -60,8 +65,8 @@ def test_each_answers_from_their_side_without_overwriting_the_other(phone, accou
         mine, theirs = (ann_text, bob_text) if p is ann else (bob_text, ann_text)
         expect(block.locator(".own-answers li")).to_have_count(2)
         expect(block.locator(".own-answers li").first).to_contain_text(mine)  # one's own comes first
-        expect(block.locator(".own-answers li").filter(has_text="Ann:")).to_contain_text(ann_text)
-        expect(block.locator(".own-answers li").filter(has_text="Bob:")).to_contain_text(bob_text)
+        expect(own_entry(block, "Ann")).to_contain_text(ann_text)
+        expect(own_entry(block, "Bob")).to_contain_text(bob_text)
         expect(block.locator(".own-text[dir=auto]").filter(has_text=theirs)).to_be_visible()
         expect(block.locator(".answer")).to_have_text("Not answered yet.")
         no_sideways_scroll(p)
@@ -131,4 +136,4 @@ def test_an_answer_to_a_private_question_reaches_the_others_only_once_shared(pho
     expect(ann.question(MATTERS)).to_contain_text("shared with everyone")
     expect(ann.question(MATTERS).get_by_role("button", name=f"Share with everyone: my answer to {MATTERS}")) \
         .to_have_count(0)
-    expect(bob.question(MATTERS).locator(".own-answers li").filter(has_text="Ann:")).to_contain_text(secret)
+    expect(own_entry(bob.question(MATTERS), "Ann")).to_contain_text(secret)
