@@ -24,7 +24,7 @@ export default async function list({ main, session }) {
     const waiting = state ? state.awaiting_consent.map((uid) => nameOf(state, uid)) : [];
     const open = conflicts(state);
     const renamed = pendingValue(item, "rename_alliance", () => true);
-    const leaving = pendingValue(item, "leave", () => true);
+    const leaving = pendingValue(item, "leave_alliance", () => true);
     return h("li", { class: "card", dataset: { alliance: id } },
       h("a", { href: `#/a/${id}`, class: "card-link" },
         h("h2", { dir: "auto" }, renamed?.title || state?.title || created.args.title),
@@ -70,7 +70,7 @@ function manage(item, me, isArchived, renamed) {
   const leave = () => confirm(`Leave "${title}"? It leaves your list and you no longer take part: `
     + `${others.map(([, p]) => p.name).join(", ")} keep${others.length === 1 ? "s" : ""} it. `
     + "What you wrote stays in its history. To come back, someone in it would have to invite you again.")
-    && act("leave");
+    && act("leave_alliance");
   return h("details", { class: "manage" },
     // The title in the summary names it for a screen reader, and keeps each card's open/closed apart on a redraw.
     h("summary", {}, "Manage", h("span", { class: "visually-hidden" }, ` ${title}`)),
