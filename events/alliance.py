@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
 from events.audit import GENESIS, event_hash
-from events.privacy import privately_seen
+from events.privacy import own_seen, privately_seen
 from events.templates import UnknownTemplate, get_template
 from events.text import quote
 
@@ -24,6 +24,11 @@ STANCES = ("support", "live_with", "object")
 RHYTHM_UNITS = ("days", "weeks")
 COMMITMENT_FIELDS = ("text", "owner_id", "due")
 MAX_TEXT = 10_000
+MAX_TITLE = 200
+# Who and when, kept beside what things say: never part of content() or comparable().
+QUESTION_FIELDS = ("section", "text", "removed")
+CONSENT_FIELDS = ("version", "stance", "reason")
+PARTICIPANT_FIELDS = ("name", "role", "status")
 
 
 class AllianceError(Exception):
@@ -96,6 +101,10 @@ class Alliance(Aggregate):
     # Whose own answers to private questions are shared: {question id: [user id]}. A class-level
     # empty default, because snapshots from before it existed restore without it; folds replace it.
     shared_answers = MappingProxyType({})  # not annotated: the library makes annotated names fields
+    # Likewise: when each own answer was last given, {question id: {user id: iso time}}.
+    own_answered_at = MappingProxyType({})
+    # Who archived the alliance out of their own list (not content: no version, no consent).
+    archived_by = ()
 
     class Event(Aggregate.Event):
         by: str  # the user who acted
@@ -103,6 +112,8 @@ class Alliance(Aggregate):
         chain: str  # hash over this event and the one before (events.audit)
 
         def mutate(self, aggregate):
+            if aggregate is not None:  # None before the creation event builds it (see __init__)
+                aggregate._acting_at = self.timestamp.isoformat()
             aggregate = super().mutate(aggregate)
             aggregate.chain = self.chain  # the head the next event links to
             return aggregate
@@ -163,7 +174,8 @@ class Alliance(Aggregate):
         self.template = template
         self.template_version = template_version
         self.facilitator = by
-        self.participants = {by: {"name": facilitator_name, "role": "facilitator", "status": "joined"}}
+        self.participants = {by: {"name": facilitator_name, "role": "facilitator", "status": "joined",
+                                  "joined_at": self.created_on.isoformat()}}  # the event's own time
         self.invitations: dict[str, dict] = {}
         self.questions = {q["id"]: {"section": q["section"], "text": q["text"], "removed": False}
                           for q in questions}
@@ -262,7 +274,8 @@ class Alliance(Aggregate):
 
     @event("QuestionAdded", topic="alliance.QuestionAdded")
     def _question_added(self, by: str, device: str, question_id: str, section: str, text: str) -> None:
-        self.questions[question_id] = {"section": section, "text": text, "removed": False}
+        self.questions[question_id] = {"section": section, "text": text, "removed": False,
+                                       "added_by": by, "at": self._acting_at}
         self._content_changed()
 
     def reword_question(self, *, by: str, device: str, question_id: str, text: str) -> None:
@@ -314,7 +327,8 @@ class Alliance(Aggregate):
             answer["conflict"].append({"text": text, "by": by})
             answer["run"] = None
         else:
-            answer.update(text=text, by=by, run=_next_run(answer.get("run"), base_revision, device))
+            answer.update(text=text, by=by, at=self._acting_at,
+                          run=_next_run(answer.get("run"), base_revision, device))
         answer["revision"] += 1
         self._content_changed()
 
@@ -334,7 +348,13 @@ class Alliance(Aggregate):
     @event("OwnAnswerGiven", topic="alliance.OwnAnswerGiven")
     def _own_answer_given(self, by: str, device: str, question_id: str, text: str) -> None:
         self.own_answers.setdefault(question_id, {})[by] = text
+        self._own_answered(question_id, by)
         self._content_changed()
+
+    def _own_answered(self, question_id: str, by: str) -> None:
+        # A new dict each time: the class-level default is shared and read-only.
+        times = self.own_answered_at
+        self.own_answered_at = {**times, question_id: {**times.get(question_id, {}), by: self._acting_at}}
 
     def share_own_answer(self, *, by: str, device: str, question_id: str) -> None:
         """Show my own answer to a private question to everyone in the alliance (for good)."""
@@ -370,6 +390,7 @@ class Alliance(Aggregate):
         seen = copy.copy(self)
         seen.answers, seen.own_answers = privately_seen(self.answers, self.own_answers, private,
                                                         self.shared_answers, viewer)
+        seen.own_answered_at = own_seen(self.own_answered_at, private, self.shared_answers, viewer)
         return seen
 
     # ----- commitments -----
@@ -406,6 +427,7 @@ class Alliance(Aggregate):
         self.commitments[commitment_id] = {
             "text": text, "owner_id": owner_id, "due": due, "status": "open",
             "revision": 1, "changed": dict.fromkeys(COMMITMENT_FIELDS, 1), "conflict": {},
+            "by": by, "at": self._acting_at,
         }
         self._content_changed()
 
@@ -448,6 +470,7 @@ class Alliance(Aggregate):
                 commitment["changed"][field] = commitment["revision"] + 1
                 runs[field] = _next_run(runs.get(field), base_revision, device)
         commitment["revision"] += 1
+        commitment["at"] = self._acting_at
         self._content_changed()
 
     def field_is_stale(self, commitment_id: str, field: str, base_revision: int, device: str) -> bool:
@@ -462,20 +485,24 @@ class Alliance(Aggregate):
 
     @event("CommitmentCompleted", topic="alliance.CommitmentCompleted")
     def _commitment_completed(self, by: str, device: str, commitment_id: str) -> None:
-        self.commitments[commitment_id]["status"] = "done"
-        self.commitments[commitment_id]["revision"] += 1
+        commitment = self.commitments[commitment_id]
+        commitment.update(status="done", revision=commitment["revision"] + 1, at=self._acting_at)
 
     def withdraw_commitment(self, *, by: str, device: str, commitment_id: str, reason: str = "") -> None:
         commitment_id = str(commitment_id)
         self._check_can_act(by)
-        self._commitment(commitment_id, open_only=True)
-        self._commitment_withdrawn(by=by, device=device, commitment_id=commitment_id,
-                                   reason=_text(reason, "reason", required=False))
+        commitment = self._commitment(commitment_id, open_only=True)
+        reason = _text(reason, "reason", required=False)
+        if not reason and commitment["owner_id"] != by:
+            raise InvalidInput(f"This commitment is {self.name_of(commitment['owner_id'])}'s: "
+                               "say why you withdraw it, so they know.")
+        self._commitment_withdrawn(by=by, device=device, commitment_id=commitment_id, reason=reason)
 
     @event("CommitmentWithdrawn", topic="alliance.CommitmentWithdrawn")
     def _commitment_withdrawn(self, by: str, device: str, commitment_id: str, reason: str) -> None:
-        self.commitments[commitment_id]["status"] = "withdrawn"
-        self.commitments[commitment_id]["revision"] += 1
+        commitment = self.commitments[commitment_id]
+        commitment.update(status="withdrawn", revision=commitment["revision"] + 1, at=self._acting_at,
+                          withdrawn={"by": by, "reason": reason, "at": self._acting_at})
         self._content_changed()
 
     # ----- conflicts -----
@@ -520,11 +547,12 @@ class Alliance(Aggregate):
                            commitment_id: str | None, resolution: dict) -> None:
         if question_id is not None:
             answer = self.answers[question_id]
-            answer.update(text=resolution["text"], by=by, conflict=[], run=None)
+            answer.update(text=resolution["text"], by=by, at=self._acting_at, conflict=[], run=None)
             answer["revision"] += 1
         else:
             commitment = self.commitments[commitment_id]
             commitment["revision"] += 1
+            commitment["at"] = self._acting_at
             for field, value in resolution["fields"].items():
                 commitment[field] = value
                 commitment["changed"][field] = commitment["revision"]
@@ -603,13 +631,15 @@ class Alliance(Aggregate):
             raise NotAllowedNow(f"The alliance has changed since version {version} "
                                 f"(now version {self.content_version}): look at the changes "
                                 "and give your consent again.")
-        if self.consents.get(by) == {"version": self.content_version, "stance": stance, "reason": reason}:
+        given = self.consents.get(by, {})
+        if {k: given.get(k) for k in CONSENT_FIELDS} == {"version": self.content_version, "stance": stance,
+                                                          "reason": reason}:
             return
         self._consent_given(by=by, device=device, version=self.content_version, stance=stance, reason=reason)
 
     @event("ConsentGiven", topic="alliance.ConsentGiven")
     def _consent_given(self, by: str, device: str, version: int, stance: str, reason: str) -> None:
-        self.consents[by] = {"version": version, "stance": stance, "reason": reason}
+        self.consents[by] = {"version": version, "stance": stance, "reason": reason, "at": self._acting_at}
         self._settle()
 
     def awaiting_consent(self) -> list[str]:
@@ -646,17 +676,20 @@ class Alliance(Aggregate):
     def _broken(self, by: str, device: str, what_happened: str, needs_discussing: str) -> None:
         self.status = "broken"
         self.breaks.append({"by": by, "what_happened": what_happened,
-                            "needs_discussing": needs_discussing, "renewed": None})
+                            "needs_discussing": needs_discussing, "renewed": None, "at": self._acting_at})
 
     def renew_alliance(self, *, by: str, device: str, note: str = "") -> None:
         self._check_can_act(by)
         if self.status != "broken":
             raise NotAllowedNow("Only a broken alliance can be renewed.")
-        self._renewed(by=by, device=device, note=_text(note, "note", required=False))
+        note = _text(note, "note", required=False)
+        if not note:
+            raise InvalidInput("Say what you agreed, so the renewal means something.")
+        self._renewed(by=by, device=device, note=note)
 
     @event("AllianceRenewed", topic="alliance.AllianceRenewed")
     def _renewed(self, by: str, device: str, note: str) -> None:
-        self.breaks[-1]["renewed"] = {"by": by, "note": note}
+        self.breaks[-1]["renewed"] = {"by": by, "note": note, "at": self._acting_at}
         self.consents = {}  # starting again: everyone consents afresh
         self.status = "draft"
         self._settle()
@@ -668,7 +701,52 @@ class Alliance(Aggregate):
     @event("AllianceClosed", topic="alliance.AllianceClosed")
     def _closed(self, by: str, device: str, celebration: str) -> None:
         self.status = "closed"
-        self.closing = {"by": by, "celebration": celebration}
+        self.closing = {"by": by, "celebration": celebration, "at": self._acting_at}
+        # Nothing is left hanging: what was still open ended with the alliance, and no review comes.
+        # Not a change to consent to: content_version stays what everyone agreed to.
+        for commitment in self.commitments.values():
+            if commitment["status"] == "open":
+                commitment.update(status="ended", revision=commitment["revision"] + 1, at=self._acting_at)
+        if self.rhythm:
+            self.rhythm = dict(self.rhythm, next=None)
+
+    # ----- tidying: the title, and each person's own list -----
+
+    def rename_alliance(self, *, by: str, device: str, title: str) -> None:
+        self._check_can_act(by)
+        title = _text(title, "title")
+        if len(title) > MAX_TITLE:
+            raise InvalidInput(f"The title is longer than {MAX_TITLE} characters: say it shorter.")
+        if title != self.title:
+            self._renamed(by=by, device=device, title=title)
+
+    @event("AllianceRenamed", topic="alliance.AllianceRenamed")
+    def _renamed(self, by: str, device: str, title: str) -> None:
+        self.title = title
+        self._content_changed()
+
+    def _check_member(self, by: str) -> None:
+        if by not in self.members():
+            raise NotAParticipant("Only participants of this alliance can archive it in their list.")
+
+    def archive_alliance(self, *, by: str, device: str) -> None:
+        """Out of my own list (still readable, and back with unarchive); closed ones too."""
+        self._check_member(by)
+        if by not in self.archived_by:
+            self._archived(by=by, device=device)
+
+    @event("AllianceArchived", topic="alliance.AllianceArchived")
+    def _archived(self, by: str, device: str) -> None:
+        self.archived_by = [*self.archived_by, by]
+
+    def unarchive_alliance(self, *, by: str, device: str) -> None:
+        self._check_member(by)
+        if by in self.archived_by:
+            self._unarchived(by=by, device=device)
+
+    @event("AllianceUnarchived", topic="alliance.AllianceUnarchived")
+    def _unarchived(self, by: str, device: str) -> None:
+        self.archived_by = [uid for uid in self.archived_by if uid != by]
 
     def appreciate(self, *, by: str, device: str, participant_id: str, note: str) -> None:
         self._check_can_act(by)
@@ -682,7 +760,7 @@ class Alliance(Aggregate):
 
     @event("ParticipantAppreciated", topic="alliance.ParticipantAppreciated")
     def _appreciated(self, by: str, device: str, participant_id: str, note: str) -> None:
-        self.appreciations.append({"by": by, "to": participant_id, "note": note})
+        self.appreciations.append({"by": by, "to": participant_id, "note": note, "at": self._acting_at})
 
     # ----- versions -----
 
@@ -692,7 +770,7 @@ class Alliance(Aggregate):
         and consents, see comparable())."""
         return {
             "title": self.title,
-            "questions": copy.deepcopy(self.questions),
+            "questions": {qid: {k: copy.deepcopy(q[k]) for k in QUESTION_FIELDS} for qid, q in self.questions.items()},
             "answers": {qid: {"text": a["text"], "conflict": copy.deepcopy(a["conflict"])}
                         for qid, a in self.answers.items()},
             "own_answers": copy.deepcopy(self.own_answers),
@@ -707,8 +785,9 @@ class Alliance(Aggregate):
             sum(len(values) for c in self.commitments.values() for values in c["conflict"].values())
 
     def comparable(self) -> dict:
-        return dict(self.content(), participants=copy.deepcopy(self.participants),
-                    consents=copy.deepcopy(self.consents))
+        return dict(self.content(),
+                    participants={uid: {k: p[k] for k in PARTICIPANT_FIELDS} for uid, p in self.participants.items()},
+                    consents={uid: {k: c[k] for k in CONSENT_FIELDS} for uid, c in self.consents.items()})
 
     def restore_version(self, *, by: str, device: str, version: int, content: dict,
                         base_version: int | None = None, base_content: dict | None = None) -> None:
@@ -734,23 +813,34 @@ class Alliance(Aggregate):
 
     @event("VersionRestored", topic="alliance.VersionRestored")
     def _restored(self, by: str, device: str, version: int, content: dict) -> None:
-        content = copy.deepcopy(content)
+        content, at = copy.deepcopy(content), self._acting_at
         self.title = content["title"]
-        self.questions = content["questions"]
-        self.own_answers = content["own_answers"]
+        # Who added a question stays known (content leaves it out).
+        self.questions = {qid: dict(q, **_who_when(self.questions.get(qid, {}), ("added_by", "at")))
+                          for qid, q in content["questions"].items()}
+        answered_at: dict[str, dict] = {}  # an own answer the restore changed was given now
+        for qid, per in content["own_answers"].items():
+            for uid, text in per.items():
+                same = self.own_answers.get(qid, {}).get(uid) == text
+                when = self.own_answered_at.get(qid, {}).get(uid) if same else at
+                if when:
+                    answered_at.setdefault(qid, {})[uid] = when
+        self.own_answers, self.own_answered_at = content["own_answers"], answered_at
         self.rhythm = content["rhythm"]
         # Every thing restored moves on a revision, so an editor who started
         # from the state before the restore meets a conflict, not a silent overwrite.
         answers = {}
         for qid, restored in content["answers"].items():
             revision = self.answers.get(qid, {}).get("revision", 0) + 1
-            answers[qid] = dict(restored, by=by, revision=revision)
+            answers[qid] = dict(restored, by=by, at=at, revision=revision)
         self.answers = answers
         commitments = {}
         for cid, restored in content["commitments"].items():
-            revision = self.commitments.get(cid, {}).get("revision", 0) + 1
-            commitments[cid] = dict(restored, revision=revision,
-                                    changed=dict.fromkeys(COMMITMENT_FIELDS, revision))
+            before = self.commitments.get(cid, {})
+            revision = before.get("revision", 0) + 1
+            kept = _who_when(before, ("by", "withdrawn") if restored["status"] == "withdrawn" else ("by",))
+            commitments[cid] = dict(restored, revision=revision, changed=dict.fromkeys(COMMITMENT_FIELDS, revision),
+                                    **{"by": by, **kept, "at": at})
         self.commitments = commitments
         self._content_changed()
 
@@ -768,13 +858,20 @@ class Alliance(Aggregate):
             "questions": {qid: dict(q, private=qid in private) for qid, q in copy.deepcopy(self.questions).items()},
             "answers": copy.deepcopy(self.answers), "shared_answers": copy.deepcopy(dict(self.shared_answers)),
             "own_answers": copy.deepcopy(self.own_answers),
+            "own_answered_at": copy.deepcopy(dict(self.own_answered_at)),
             "commitments": copy.deepcopy(self.commitments), "rhythm": copy.deepcopy(self.rhythm),
             "reviews": copy.deepcopy(self.reviews), "consents": copy.deepcopy(self.consents),
             "awaiting_consent": self.awaiting_consent(), "breaks": copy.deepcopy(self.breaks),
             "appreciations": copy.deepcopy(self.appreciations), "closing": copy.deepcopy(self.closing),
+            "archived_by": list(self.archived_by),
             "created_on": self.created_on.isoformat(), "modified_on": self.modified_on.isoformat(),
             "chain_head": self.chain,  # devices keep it as an anchor for verify (SYNC.md 15)
         }
+
+
+def _who_when(before: dict, keys: tuple) -> dict:
+    """The who-and-when fields of a thing as it was (absent ones stay absent: old snapshots)."""
+    return {k: copy.deepcopy(before[k]) for k in keys if k in before}
 
 
 def _key(value: Any) -> str | None:

@@ -131,7 +131,15 @@ class BreakAlliance(Command):
 
 
 class RenewAlliance(Command):
-    note: Text = ""
+    note: Text  # what was agreed to go on: the domain refuses an empty one
+
+
+class RenameAlliance(Command):
+    title: Text
+
+
+class ArchiveAlliance(Command):  # out of my own list, or back into it (unarchive)
+    pass
 
 
 class CloseAlliance(Command):
@@ -156,6 +164,7 @@ ALLIANCE_COMMANDS: dict[str, type[Command]] = {
     "resolve_conflict": ResolveConflict, "schedule_review": ScheduleReview, "hold_review": HoldReview,
     "give_consent": GiveConsent, "break_alliance": BreakAlliance, "renew_alliance": RenewAlliance,
     "close_alliance": CloseAlliance, "appreciate": Appreciate, "restore_version": RestoreVersion,
+    "rename_alliance": RenameAlliance, "archive_alliance": ArchiveAlliance, "unarchive_alliance": ArchiveAlliance,
 }
 
 

@@ -97,7 +97,9 @@ def describe(ev: Any, before: Alliance | None, now: Alliance) -> str:
     if kind == "CommitmentCompleted":
         return f"completed the commitment {what}"
     if kind == "CommitmentWithdrawn":
-        return f"withdrew the commitment {what}" + (f": {data['reason']}" if data["reason"] else "")
+        owner = commitment.get("owner_id")
+        whose = "the commitment" if owner in (None, ev.by) else f"{now.name_of(owner)}'s commitment"
+        return f"withdrew {whose} {what}" + (f": {data['reason']}" if data["reason"] else "")
     if kind == "ConflictResolved":
         thing = f"the answer to {quote(question)}" if data["question_id"] else f"the commitment {what}"
         return f"resolved the conflict on {thing}"
@@ -117,7 +119,17 @@ def describe(ev: Any, before: Alliance | None, now: Alliance) -> str:
     if kind == "AllianceRenewed":
         return "renewed the alliance" + (f": {data['note']}" if data["note"] else "")
     if kind == "AllianceClosed":
-        return f"closed the alliance, celebrating: {data['celebration']}"
+        still_open = sum(c["status"] == "open" for c in before.commitments.values())
+        ended = {0: "", 1: "; its one open commitment ended with it"}.get(
+            still_open, f"; its {still_open} open commitments ended with it")
+        review = "; no more reviews" if before.rhythm and before.rhythm.get("next") else ""
+        return f"closed the alliance, celebrating: {data['celebration']}{ended}{review}"
+    if kind == "AllianceRenamed":
+        return f"renamed the alliance from {quote(before.title)} to {quote(data['title'])}"
+    if kind == "AllianceArchived":
+        return "archived the alliance for themselves (out of their own list; nothing changed for anyone else)"
+    if kind == "AllianceUnarchived":
+        return "brought the alliance back into their own list"
     if kind == "ParticipantAppreciated":
         return f"appreciated {now.name_of(data['participant_id'])}: {data['note']}"
     if kind == "VersionRestored":

@@ -8,11 +8,8 @@ from typing import Iterable
 def privately_seen(answers: dict, own_answers: dict, private: Iterable[str], shared: dict,
                    viewer: str) -> tuple[dict, dict]:
     """(answers, own_answers) as `viewer` may see them; the dicts given are not changed."""
-    answers, own_answers = dict(answers), dict(own_answers)
+    answers, own_answers = dict(answers), own_seen(own_answers, private, shared, viewer)
     for qid in private:
-        if qid in own_answers:
-            seen = set(shared.get(qid, [])) | {viewer}
-            own_answers[qid] = {uid: text for uid, text in own_answers[qid].items() if uid in seen}
         answer = answers.get(qid)
         if answer is not None:  # an agreed answer given before the question was private: its author's only
             if answer.get("by") != viewer:
@@ -20,6 +17,17 @@ def privately_seen(answers: dict, own_answers: dict, private: Iterable[str], sha
             else:
                 answers[qid] = dict(answer, conflict=[c for c in answer["conflict"] if c["by"] == viewer])
     return answers, own_answers
+
+
+def own_seen(per_question: dict, private: Iterable[str], shared: dict, viewer: str) -> dict:
+    """Anything kept per question and person ({qid: {uid: ...}}: own answers, when each was given)
+    as `viewer` may see it: on a private question, only the viewer's own and those shared."""
+    seen_here = dict(per_question)
+    for qid in private:
+        if qid in seen_here:
+            seen = set(shared.get(qid, [])) | {viewer}
+            seen_here[qid] = {uid: value for uid, value in seen_here[qid].items() if uid in seen}
+    return seen_here
 
 
 def hidden_from(viewer: str | None, kind: str, by: str, data: dict, private: set[str], shared: dict) -> bool:

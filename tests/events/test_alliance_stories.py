@@ -55,6 +55,11 @@ def commitment(alliance, text="Send notes after each session", owner="bob", due=
     return str(commitment_id)
 
 
+def last_at(alliance) -> str:
+    """When the latest event happened (what its who-and-when fields say)."""
+    return alliance.pending_events[-1].timestamp.isoformat()
+
+
 def records_nothing(alliance, command, **args):
     before = len(alliance.pending_events)
     getattr(alliance, command)(**args)
@@ -69,7 +74,8 @@ def test_an_alliance_is_designed_from_each_template(name):
     alliance = design(template=name, title="Our alliance")
     template = TEMPLATES[name]
     assert (alliance.title, alliance.template, alliance.template_version) == ("Our alliance", name, template.version)
-    assert alliance.participants == {"ann": {"name": "Ann", "role": "facilitator", "status": "joined"}}
+    assert alliance.participants == {"ann": {"name": "Ann", "role": "facilitator", "status": "joined",
+                                             "joined_at": last_at(alliance)}}
     assert alliance.facilitator == "ann" and alliance.members() == ["ann"]
     assert list(alliance.questions) == [q.key for _, q in template.questions()]
     assert all(alliance.questions[q.key]["text"] == q.text for _, q in template.questions())
@@ -160,7 +166,8 @@ def test_bob_adds_rewords_and_removes_a_question_of_their_own(alliance):
     question = uuid4()  # made by Bob's phone
     alliance.add_question(**BOB, question_id=question, section="purpose", text="What would surprise us?")
     qid = str(question)
-    assert alliance.questions[qid] == {"section": "purpose", "text": "What would surprise us?", "removed": False}
+    assert alliance.questions[qid] == {"section": "purpose", "text": "What would surprise us?", "removed": False,
+                                       "added_by": "bob", "at": last_at(alliance)}
     assert records_nothing(alliance, "add_question", **BOB, question_id=question, section="purpose",
                            text="What would surprise us?")  # a retry
     with pytest.raises(AlreadyExists, match="question with this id already exists"):
@@ -281,7 +288,7 @@ def test_ann_makes_a_commitment_for_bob_with_a_due_date(alliance):
     cid = commitment(alliance, due="2027-03-10")
     assert alliance.commitments[cid] | {"changed": None} == {
         "text": "Send notes after each session", "owner_id": "bob", "due": "2027-03-10",
-        "status": "open", "revision": 1, "changed": None, "conflict": {}}
+        "status": "open", "revision": 1, "changed": None, "conflict": {}, "by": "ann", "at": last_at(alliance)}
     assert records_nothing(alliance, "make_commitment", **ANN, commitment_id=cid,
                            text="Send notes after each session", owner_id="bob", due="2027-03-10")
     with pytest.raises(AlreadyExists, match="commitment with this id already exists"):
@@ -486,14 +493,15 @@ def test_a_broken_alliance_is_renewed_and_agreed_again(alliance):
                             needs_discussing="How we cancel")
     assert alliance.status == "broken"
     assert alliance.breaks == [{"by": "ann", "what_happened": "Three sessions missed without a word",
-                                "needs_discussing": "How we cancel", "renewed": None}]
+                                "needs_discussing": "How we cancel", "renewed": None, "at": last_at(alliance)}]
     with pytest.raises(NotAllowedNow, match="already broken"):
         alliance.break_alliance(**BOB, what_happened="Again")
     with pytest.raises(NotAllowedNow, match="broken: renew it before consenting"):
         alliance.give_consent(**BOB, version=alliance.content_version, stance="support")
 
     alliance.renew_alliance(**BOB, note="I will cancel a day ahead")
-    assert alliance.breaks[-1]["renewed"] == {"by": "bob", "note": "I will cancel a day ahead"}
+    assert alliance.breaks[-1]["renewed"] == {"by": "bob", "note": "I will cancel a day ahead",
+                                              "at": last_at(alliance)}
     assert alliance.consents == {} and alliance.awaiting_consent() == ["ann", "bob"]
     assert alliance.status == "changed"  # agreed once before; awaiting everyone's consent again
     consent(alliance, ANN, BOB)
@@ -502,10 +510,13 @@ def test_a_broken_alliance_is_renewed_and_agreed_again(alliance):
 
 def test_an_alliance_broken_before_it_was_agreed_renews_to_draft(alliance):
     alliance.break_alliance(**BOB, what_happened="We never started")
-    alliance.renew_alliance(**ANN)
+    with pytest.raises(InvalidInput, match="Say what you agreed, so the renewal means something"):
+        alliance.renew_alliance(**ANN, note=" ")
+    assert alliance.status == "broken"
+    alliance.renew_alliance(**ANN, note="We start on Monday")
     assert alliance.status == "draft"
     with pytest.raises(NotAllowedNow, match="Only a broken alliance can be renewed"):
-        alliance.renew_alliance(**ANN)
+        alliance.renew_alliance(**ANN, note="Again")
     with pytest.raises(InvalidInput, match="what happened cannot be empty"):
         alliance.break_alliance(**ANN, what_happened="")
 
@@ -515,10 +526,11 @@ def test_closing_needs_a_celebration(alliance):
         alliance.close_alliance(**ANN, celebration=" ")
     alliance.close_alliance(**ANN, celebration="Dinner at the harbour")
     assert alliance.status == "closed"
-    assert alliance.closing == {"by": "ann", "celebration": "Dinner at the harbour"}
+    assert alliance.closing == {"by": "ann", "celebration": "Dinner at the harbour", "at": last_at(alliance)}
 
 
-@pytest.mark.parametrize("command", ALLIANCE_COMMANDS)
+# Archiving is about one's own list, not the alliance: closed ones are archived most of all.
+@pytest.mark.parametrize("command", [c for c in ALLIANCE_COMMANDS if c not in ("archive_alliance", "unarchive_alliance")])
 def test_a_closed_alliance_can_be_read_but_no_longer_changed(alliance, command):
     cid, cays = commitment(alliance), invite(alliance, "Cay")
     alliance.close_alliance(**ANN, celebration="We reached the goal")
@@ -541,8 +553,9 @@ def test_a_closed_alliance_can_be_read_but_no_longer_changed(alliance, command):
         "hold_review": dict(review_id=uuid4(), held_on="2027-01-15", attendees=["ann"], kept={}),
         "give_consent": dict(version=alliance.content_version, stance="support"),
         "break_alliance": dict(what_happened="x"),
-        "renew_alliance": {},
+        "renew_alliance": dict(note="Again"),
         "close_alliance": dict(celebration="Again"),
+        "rename_alliance": dict(title="Another name"),
         "appreciate": dict(participant_id="bob", note="Thanks"),
         "restore_version": dict(version=1, content=design().content(), base_version=1,
                                 base_content=design().content()),
@@ -556,7 +569,8 @@ def test_a_closed_alliance_can_be_read_but_no_longer_changed(alliance, command):
 
 def test_ann_thanks_bob(alliance):
     alliance.appreciate(**ANN, participant_id="bob", note="You kept every promise")
-    assert alliance.appreciations == [{"by": "ann", "to": "bob", "note": "You kept every promise"}]
+    assert alliance.appreciations == [{"by": "ann", "to": "bob", "note": "You kept every promise",
+                                       "at": last_at(alliance)}]
     with pytest.raises(InvalidInput, match="Appreciation goes to someone else"):
         alliance.appreciate(**ANN, participant_id="ann", note="Well done me")
     with pytest.raises(InvalidInput, match="Appreciate a participant"):
