@@ -94,7 +94,7 @@ function agreedPart(item, qid, act, readOnly, me, since) {
     pending ? h("p", { class: "answer pending-box", dir: "auto" }, pending.text, h("span", { class: "pending" }, " (not yet synced)"))
       : h("p", { class: answer?.text ? "answer" : "answer muted", dir: "auto" }, answer?.text || "Not answered yet."),
     !pending && answer?.text && answer.by && h("p", { class: "stamp agreed-stamp" },
-      stamp(item.state, answer.by, answer.at, since, me, "Our answer, written by ")),
+      stamp(item.state, answer.by, answer.at, since, me, "By ")),
     answer?.conflict?.length > 0 && h("p", { class: "conflict" }, "Two answers were given at once: see Conflicts above."),
   ];
   const button = !readOnly && h("button", { type: "button", onclick: open }, answer?.text || pending ? "Edit answer" : "Answer");
