@@ -7,28 +7,10 @@ import uuid
 from datetime import datetime
 
 from phones import Q1, expect, wait_until
-from test_own_answers import answer_from_my_side, no_sideways_scroll, own_entry
+from test_own_answers import answer_from_my_side, no_sideways_scroll, open_question, own_entry
 from test_quality import axe_problems, small_targets
 
 SIGNS = "How will we each notice that it's working, or that it isn't?"
-SECTION = "Purpose and outcomes"  # where Q1 and SIGNS are
-OURS = ("Our own questions", "ours")  # where a question people add is shown (depends on the screen)
-
-
-def open_question(p, alliance_id: str, question: str, sections=(SECTION,)) -> None:
-    """Open the alliance and the part of it that holds `question`, however the screen is laid out:
-    all on one page, a sub-screen per section (a link named by the section), or an outline
-    (a section's <summary>)."""
-    p.go(f"#/a/{alliance_id}")
-    wait_until(p.page, f"document.getElementById('main').dataset.route?.startsWith('#/a/{alliance_id}')")
-    p.wait_synced()
-    if p.question(question).count() == 0:
-        for title in sections:
-            for way in (p.page.get_by_role("link", name=title, exact=False),
-                        p.page.locator("main summary").filter(has_text=title)):
-                if way.count() and p.question(question).count() == 0:
-                    way.first.click()
-    expect(p.question(question)).to_be_visible()
 
 
 def two_phones(phone, account, title="Coaching with Bob"):
@@ -40,6 +22,7 @@ def two_phones(phone, account, title="Coaching with Bob"):
         p = phone(name, locale="en-GB", timezone_id="UTC")  # so the times read as asserted below
         p.sign_in(api)
         p.wait_synced()
+        p.alliance = alliance_id
         phones.append(p)
     return ann_api, bob_api, *phones, alliance_id
 
@@ -111,7 +94,7 @@ def test_a_question_someone_added_is_reworded_and_removed_on_both_phones(phone, 
     pushed = bob_api.push([{"alliance_id": alliance_id, "name": "add_question",
                             "args": {"question_id": question_id, "section": "ours", "text": asked}}])
     assert pushed["results"][0]["status"] == "applied", pushed
-    open_question(ann, alliance_id, asked, OURS)
+    open_question(ann, alliance_id, asked)
     block = ann.question(asked)
     expect(block.locator(".stamp").first).to_contain_text("Added by Bob")
     # A template question stays as it is; its hint stays shown.
@@ -119,13 +102,13 @@ def test_a_question_someone_added_is_reworded_and_removed_on_both_phones(phone, 
     expect(ann.question(SIGNS).get_by_role("button", name=re.compile("^Reword or remove"))).to_have_count(0)
     expect(ann.question(SIGNS).get_by_text("Think of something you could see or feel, not just a target.")).to_be_visible()
 
-    open_question(ann, alliance_id, asked, OURS)
+    open_question(ann, alliance_id, asked)
     block = ann.question(asked)
     block.get_by_role("button", name=f"Reword or remove: {asked}").click()
     block.get_by_label("The question, in new words").fill(reworded)
     block.get_by_role("button", name="Save the new words").click()
     ann.wait_synced()
-    open_question(bob, alliance_id, reworded, OURS)
+    open_question(bob, alliance_id, reworded)
     expect(bob.question(asked)).to_have_count(0)
     no_sideways_scroll(bob)
 
