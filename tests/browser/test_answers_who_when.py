@@ -43,8 +43,11 @@ def test_a_partners_answer_says_who_and_when_and_is_new_on_my_phone_only(phone, 
 
     open_question(bob, alliance_id, SIGNS)
     answer_from_my_side(bob, SIGNS, "I sleep before midnight again.")
-    bob.wait_synced()  # a sync's redraw closes an editor opened just before it
-    bob.answer(Q1, "A new job, and nerves about it.")
+    pushed = bob_api.push([{"alliance_id": alliance_id, "name": "answer_question",  # from another device of his
+                            "args": {"question_id": "purpose.why", "text": "A new job, and nerves about it.",
+                                     "base_revision": 0}}])
+    assert pushed["results"][0]["status"] == "applied", pushed
+    expect(bob.question(Q1).locator(".answer")).to_have_text("A new job, and nerves about it.")
     bob.wait_synced()
     state = bob_api.alliance(alliance_id)
     own_at = state["own_answered_at"]["purpose.signs"][bob_api.user_id]
