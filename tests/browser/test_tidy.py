@@ -43,6 +43,12 @@ def test_an_alliance_renamed_from_the_list_reads_the_new_title_on_the_other_phon
     _, bob_api, ann, bob, alliance_id = signed_in_pair(phone, account, "Coaching")
     expect(card(bob, "Coaching")).to_be_visible()
     found = manage(ann, "Coaching")
+    found.get_by_label("Name").fill("Coachingwithbobthroughthewholeofspringandsummer2027")  # one long word first
+    found.get_by_role("button", name="Rename").click()
+    ann.wait_synced()
+    expect(card(ann, "Coachingwithbobthroughthewholeofspringandsummer2027")).to_be_visible()
+    no_sideways_scroll(ann)
+    found = manage(ann, "Coachingwithbobthroughthewholeofspringandsummer2027")
     found.get_by_label("Name").fill("Coaching with Bob, spring 2027")
     found.get_by_role("button", name="Rename").click()
     ann.wait_synced()
