@@ -40,8 +40,8 @@ def alliance_link(alliance_id: str, part: str = "") -> str:
 def timed_occasions(alliance: Alliance, user_id: str, preferences: Preferences,
                     consent_asked_at: datetime | None) -> list[Occasion]:
     """Every reminder the clock brings this participant, past and future (the caller picks the due ones)."""
-    if alliance.status == "closed" or user_id not in alliance.members():
-        return []
+    if alliance.status == "closed" or user_id not in alliance.members() or user_id in alliance.archived_by:
+        return []  # an archived alliance is one the person put away: it waits until they bring it back
     aid, title, found = str(alliance.id), alliance.title, []
     if alliance.rhythm and alliance.rhythm["next"]:  # a closed alliance has no next review
         when = date.fromisoformat(alliance.rhythm["next"])
@@ -92,8 +92,8 @@ def appreciated(alliance: Alliance, who: str, note: str) -> tuple[str, str]:
 def needs_me(alliance: Alliance, user_id: str, today: date) -> list[dict]:
     """What this alliance needs from the person now: overdue and soon-due things, consent awaited,
     a break to talk about. Each item: {kind, alliance_id, title, text, link, day, urgency}."""
-    if alliance.status == "closed" or user_id not in alliance.members():
-        return []
+    if alliance.status == "closed" or user_id not in alliance.members() or user_id in alliance.archived_by:
+        return []  # an archived alliance is one the person put away: it waits until they bring it back
     aid, title, items = str(alliance.id), alliance.title, []
 
     def item(kind: str, text: str, link: str, on: date | None, urgency: int) -> None:

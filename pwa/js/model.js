@@ -65,3 +65,17 @@ export function conflicts(state) {
 export function nameOf(state, userId) {
   return state?.participants?.[userId]?.name || "Someone";
 }
+
+// "3 Dec, 14:02" in the reader's own language; the year too when it is not this year.
+export function shortWhen(iso) {
+  const d = new Date(iso);
+  const options = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" };
+  if (d.getFullYear() !== new Date().getFullYear()) options.year = "numeric";
+  return d.toLocaleString(undefined, options);
+}
+
+// Whether someone else changed something after `since` (when this person last opened the alliance).
+// Nothing is new on a first visit (since is null), nor what this person did themselves.
+export function newSince(since, by, at, me) {
+  return Boolean(since && at && by && by !== me && Date.parse(at) > Date.parse(since));
+}

@@ -164,6 +164,10 @@ def test_closing_ends_what_was_open_and_leaves_no_next_review(app):
     before = app.alliance(aid)
     assert [i["kind"] for i in agenda.needs_me(before, "bob", date(2027, 1, 1))] == \
         ["review_overdue", "commitment_overdue"]
+    put_away = app.act(aid, "archive_alliance", **BOB)  # out of Bob's list, and out of what needs him
+    assert agenda.needs_me(put_away, "bob", date(2027, 1, 1)) == []
+    assert len(agenda.needs_me(put_away, "ann", date(2027, 1, 1))) > 0
+    app.act(aid, "unarchive_alliance", **BOB)
 
     closed = app.act(aid, "close_alliance", **ANN, celebration="Pastéis de nata at Belém")
     statuses = {cid: c["status"] for cid, c in closed.commitments.items()}

@@ -22,7 +22,16 @@ function form(onsubmit, ...children) {
   } }, ...children);
 }
 
-const checkbox = (name, value, label) => h("label", { class: "choice" }, h("input", { type: "checkbox", name, value }), label);
+const checkbox = (name, value, label, checked = false) => h("label", { class: "choice" },
+  h("input", { type: "checkbox", name, value, checked }), label);
+
+// What the add and edit forms give, as the inventory's fields.
+function fieldsOf(data) {
+  const every = Number(data.get("every_days"));
+  return { name: data.get("name"), kinds: data.getAll("kinds"), reason: data.get("reason") || null,
+    stance: data.get("stance"), supports: data.getAll("supports"), plan: data.get("plan") || "",
+    every_days: every >= 1 ? every : null };
+}
 
 export default async function allies({ main }) {
   const [{ alliances, pending: outbox }, inventory] = await Promise.all([everything(), store.getMeta("inventory")]);
@@ -43,7 +52,44 @@ export default async function allies({ main }) {
     ...newGoals.map((m) => [m.args.goal_id, m.args.text])]);
   const targets = Object.keys(said).filter((id) => targetName.has(id));
 
-  const card = (id, ally, unsynced) => {
+  // The fields of one ally, filled with `ally`'s values (empty for a new one).
+  const allyFields = (ally) => [
+    h("label", {}, "Name", h("input", { name: "name", required: true, maxlength: 500, value: ally.name || "" })),
+    h("fieldset", {}, h("legend", {}, "What they give"),
+      Object.entries(kinds).map(([kind, text]) => checkbox("kinds", kind, upper(text), ally.kinds?.includes(kind)))),
+    h("label", {}, "Why they are with you", h("select", { name: "reason" },
+      h("option", { value: "" }, "Not sure"),
+      Object.entries(reasons).map(([r, text]) => h("option", { value: r, selected: ally.reason === r }, text)))),
+    h("label", {}, "Where they stand", h("select", { name: "stance" },
+      Object.entries(stances).map(([st, text]) => h("option", { value: st, selected: ally.stance === st }, text)))),
+    targetName.size > 0 && h("fieldset", {}, h("legend", {}, "They support"),
+      [...targetName].map(([tid, name]) => checkbox("supports", tid, name, ally.supports?.includes(tid)))),
+    h("label", {}, "If they work against you: your plan", h("input", { name: "plan", maxlength: 500, value: ally.plan || "" })),
+    h("label", {}, "Keep in touch every … days (optional)",
+      h("input", { name: "every_days", type: "number", min: 1, max: 365, inputmode: "numeric", value: ally.every_days || "" })),
+  ];
+
+  // Changing an ally: the same fields, filled in; taking them off the map asks first.
+  const editor = (id, ally) => {
+    const edit = form((data) => act("update_ally", { ally_id: id, ...fieldsOf(data) }),
+      allyFields(ally),
+      h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Save changes"),
+        h("button", { type: "button", onclick: () => { edit.hidden = true; } }, "Cancel")),
+      h("button", { type: "button", class: "danger", onclick: () => confirm(
+        `Take ${ally.name} off your map? Their check-ins and thanks go with them.`)
+        && act("remove_ally", { ally_id: id }) }, "Remove from my map"));
+    edit.hidden = true;
+    const open = h("button", { type: "button", "aria-label": `Change or remove ${ally.name}`,
+      onclick: () => { edit.hidden = false; edit.querySelector("input").focus(); } }, "Change");
+    return { edit, open };
+  };
+
+  const card = (id, stored, unsynced) => {
+    // This device's pending changes shown at once (the server's words follow once synced).
+    const updates = changedOf(id).filter((m) => m.name === "update_ally").map(({ args: { ally_id, ...changes } }) => changes);
+    const ally = Object.assign({}, stored, ...updates);
+    const removing = changedOf(id).some((m) => m.name === "remove_ally");
+    const change = !unsynced && !removing && editor(id, ally);
     const thanked = last(ally, "thanks");
     const seen = last(ally, "check_in");
     const supports = ally.supports.map((t) => targetName.get(t)).filter(Boolean);
@@ -63,11 +109,13 @@ export default async function allies({ main }) {
         `${m.name === "thank_ally" ? "Thanked" : "Checked in"} ${day(m.args.on)} (not yet synced)`)),
       changedOf(id).map((m) => h("p", { class: "pending" },
         `${m.name === "remove_ally" ? "Taken off the map" : "Changed"} (not yet synced)`)),
-      h("div", { class: "row" },
+      !removing && h("div", { class: "row" },
         h("button", { type: "button", onclick: () => act("check_in_with_ally", { ally_id: id, on: today, note: "" }) }, "Checked in today"),
         h("button", { type: "button", onclick: () => act("thank_ally", { ally_id: id, on: today, note: "" }) }, "Thanks"),
         !unsynced && ally.stance !== "anti_ally"
-          && h("a", { class: "button", href: `#/new?ally=${id}` }, "Design an alliance together")));
+          && h("a", { class: "button", href: `#/new?ally=${id}` }, "Design an alliance together"),
+        change?.open),
+      change?.edit);
   };
 
   // The map: every ally (synced or not) under each kind of support they give; anti-allies apart.
@@ -100,24 +148,7 @@ export default async function allies({ main }) {
           h("label", {}, "Your goal", h("input", { name: "text", required: true, maxlength: 500 })),
           h("button", { type: "submit", class: "primary" }, "Add goal"))),
       h("details", {}, h("summary", {}, "Add an ally"),
-        form((data, f) => {
-          const every = Number(data.get("every_days"));
-          act("add_ally", { ally_id: crypto.randomUUID(), name: data.get("name"), kinds: data.getAll("kinds"),
-            reason: data.get("reason") || null, stance: data.get("stance"), supports: data.getAll("supports"),
-            plan: data.get("plan") || "", every_days: every >= 1 ? every : null });
-          f.reset();
-        },
-        h("label", {}, "Name", h("input", { name: "name", required: true, maxlength: 500 })),
-        h("fieldset", {}, h("legend", {}, "What they give"),
-          Object.entries(kinds).map(([kind, text]) => checkbox("kinds", kind, upper(text)))),
-        h("label", {}, "Why they are with you", h("select", { name: "reason" },
-          h("option", { value: "" }, "Not sure"), Object.entries(reasons).map(([r, text]) => h("option", { value: r }, text)))),
-        h("label", {}, "Where they stand", h("select", { name: "stance" },
-          Object.entries(stances).map(([s, text]) => h("option", { value: s }, text)))),
-        targetName.size > 0 && h("fieldset", {}, h("legend", {}, "They support"),
-          [...targetName].map(([id, name]) => checkbox("supports", id, name))),
-        h("label", {}, "If they work against you: your plan", h("input", { name: "plan", maxlength: 500 })),
-        h("label", {}, "Keep in touch every … days (optional)",
-          h("input", { name: "every_days", type: "number", min: 1, max: 365, inputmode: "numeric" })),
-        h("button", { type: "submit", class: "primary" }, "Add ally")))));
+        form((data, f) => { act("add_ally", { ally_id: crypto.randomUUID(), ...fieldsOf(data) }); f.reset(); },
+          allyFields({}),
+          h("button", { type: "submit", class: "primary" }, "Add ally")))));
 }

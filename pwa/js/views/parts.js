@@ -3,7 +3,7 @@
 
 import { ApiError, call } from "../api.js";
 import { day, h } from "../dom.js";
-import { anchor, nameOf, pendingValue } from "../model.js";
+import { anchor, nameOf, newSince, pendingValue } from "../model.js";
 import * as store from "../store.js";
 
 const SOON_DAYS = 3; // as the server's "needs me" list (events/agenda.py)
@@ -102,7 +102,7 @@ export function commitmentsPart(item, act, me, readOnly, since = null) {
     const withdrawn = pendingValue(item, "withdraw_commitment", (a) => a.commitment_id === cid);
     const mark = dueMark(c);
     const mine = c.owner_id === me;
-    const fresh = since && c.at && c.at > since && (c.withdrawn?.by || c.by) !== me;
+    const fresh = newSince(since, c.withdrawn?.by || c.by, c.at, me);
     const editor = form((values) => act("amend_commitment", { commitment_id: cid, base_revision: c.revision,
       text: values.text, owner_id: values.owner_id, due: values.due || null }),
     h("label", {}, "What", h("input", { name: "text", value: c.text, required: true })),
