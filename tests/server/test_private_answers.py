@@ -47,7 +47,13 @@ def everything_fetchable(person: Person, alliance_id: str) -> dict[str, str]:
              f"/alliances/{alliance_id}/export.md", f"/alliances/{alliance_id}/export.ics",
              f"/alliances/{alliance_id}/audit.html", f"/alliances/{alliance_id}/verify",
              *(f"/alliances/{alliance_id}?version={v}" for v in range(1, latest + 1))]
+    content_version = person.get(f"/alliances/{alliance_id}").json()["content_version"]
+    evidence = [f"/alliances/{alliance_id}/evidence?version={v}" for v in range(1, content_version + 1)]
     seen = {}
+    for path in evidence:  # 404 for a content version nobody consented to
+        response = person.get(path)
+        assert response.status_code in (200, 404), (path, response.text)
+        seen[path] = response.text
     for path in paths:
         response = person.get(path)
         assert response.status_code in (200, 409), (path, response.text)  # 409: no review to put in a calendar
