@@ -56,7 +56,7 @@ def test_the_first_viewport_shows_status_needs_and_invite_and_one_tap_makes_a_li
             expect(thing).to_be_in_viewport(ratio=1)  # the first viewport, with no scrolling
         expect(page.locator("#people")).to_contain_text("Ann")
         expect(page.locator("#people")).to_contain_text("Bob (you)" if p is bob else "Ann (you)")
-        assert p.page.evaluate("document.title") == COACH_TITLE
+        expect(p.page).to_have_title(COACH_TITLE)
     ann.shot("alliance-top-ann")
 
     page = ann.page
@@ -125,7 +125,7 @@ def test_no_screen_of_the_alliance_is_wider_than_the_phone(phone, account):
         }""")
         assert width(p) <= 360, f"the {key} screen is {width(p)} px wide"
         heading = page.locator("main h1").text_content()
-        assert page.evaluate("document.title") == f"{heading} · {COACH_TITLE}", key
+        expect(page).to_have_title(f"{heading} · {COACH_TITLE}")  # set once the screen is drawn
     p.section("purpose")
     expect(page.locator("main")).to_contain_text(LONG_WORD)
     p.shot("alliance-section-purpose")
@@ -139,7 +139,7 @@ def test_no_screen_of_the_alliance_is_wider_than_the_phone(phone, account):
         expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
         expect(page.locator("main")).to_contain_text(shown)
         assert width(p) <= 360, f"the {path} screen"
-        assert page.evaluate("document.title") == f"{heading} · {COACH_TITLE}"
+        expect(page).to_have_title(f"{heading} · {COACH_TITLE}")
 
     # A reminder's link still lands on the commitments; the guided walk is still there.
     p.go(f"#/a/{alliance_id}?part=commitments")
