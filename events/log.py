@@ -14,6 +14,10 @@ from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 INDEX = "{table}_by_originator"
+SQLITE_ENTRIES = ("SELECT rowid, * FROM {table} WHERE originator_id IN ({marks}) AND rowid>? AND rowid<=? "
+                  "ORDER BY rowid LIMIT ?")
+POSTGRES_ENTRIES = SQL("SELECT * FROM {schema}.{table} WHERE originator_id = ANY(%s) "
+                       "AND notification_id>%s AND notification_id<=%s ORDER BY notification_id LIMIT %s")
 
 
 def create_index(recorder: ApplicationRecorder) -> None:
@@ -54,9 +58,7 @@ def first_of_topics(recorder: ApplicationRecorder, topics: Sequence[str], *, aft
 
 def _sqlite_entries(recorder: SQLiteApplicationRecorder, ids: list[UUID], after: int, upto: int,
                     limit: int) -> list[Notification]:
-    table = recorder.events_table_name
-    statement = (f"SELECT rowid, * FROM {table} WHERE originator_id IN ({','.join('?' * len(ids))}) "
-                 "AND rowid>? AND rowid<=? ORDER BY rowid LIMIT ?")
+    statement = SQLITE_ENTRIES.format(table=recorder.events_table_name, marks=",".join("?" * len(ids)))
     with recorder.datastore.transaction(commit=False) as c:
         c.execute(statement, [i.hex for i in ids] + [after, upto, limit])
         return [Notification(id=row["rowid"], originator_id=recorder.convert_originator_id(row["originator_id"]),
@@ -67,9 +69,8 @@ def _sqlite_entries(recorder: SQLiteApplicationRecorder, ids: list[UUID], after:
 @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
 def _postgres_entries(recorder: PostgresApplicationRecorder, ids: list[UUID], after: int, upto: int,
                       limit: int) -> list[Notification]:
-    statement = SQL("SELECT * FROM {schema}.{table} WHERE originator_id = ANY(%s) "
-                    "AND notification_id>%s AND notification_id<=%s ORDER BY notification_id LIMIT %s").format(
-        schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
+    statement = POSTGRES_ENTRIES.format(schema=Identifier(recorder.datastore.schema),
+                                        table=Identifier(recorder.events_table_name))
     with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
         curs.execute(statement, [ids, after, upto, limit], prepare=True)
         return [Notification(id=row["notification_id"], originator_id=row["originator_id"],
