@@ -133,13 +133,13 @@ def main() -> None:
         grow_started = time.perf_counter()
         stores = [store(Path(tmp) / f"store-{count}", count) for count in (10_000, big)]
         grown = time.perf_counter() - grow_started
+        counts = [s[0].recorder.max_notification_id() for s in stores]
         times: list[list[float]] = [[], []]
         for _ in range(250):  # alternated between the stores, so the machine's other load falls on both alike
             for which, (app, phone, laptop, aid, cursors) in enumerate(stores):
                 ms, cursors[0] = one_new_event(phone, laptop, aid, cursors[0])
                 times[which].append(ms)
         small, large = (statistics.median(t[50:]) for t in times)
-        counts = [s[0].recorder.max_notification_id() for s in stores]
         print(f"2. A pull with one new event, 10,000 vs {big:,} entries stored (both built in {grown:.1f} s)\n")
         print(f"{'median ms of a pull (in-process, SQLite)':<44}{counts[0]:>10,}{counts[1]:>12,}{'ratio':>8}")
         print(f"{'1 new event (pushed just before)':<44}{small:>10.3f}{large:>12.3f}{large / small:>8.2f}"
