@@ -10,9 +10,10 @@ from typing import Any, Iterator
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError
+from eventsourcing.utils import strtobool
 
-from events import history
+from events import history, log
 from events.accounts import Account
 from events.allies import Inventory
 from events.alliance import Alliance, AlreadyExists, NotFound, content_hash
@@ -37,6 +38,12 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
     # Recently used alliances stay in memory; each read still fetches any newer
     # events from the store (fast-forward), so several processes stay correct.
     env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        recorder = super().construct_recorder()
+        if strtobool(self.factory.env.get("CREATE_TABLE") or "yes"):  # with the tables (`alliance migrate` too)
+            log.create_index(recorder)  # a pull reads the log by aggregate through it
+        return recorder
 
     def construct_repository(self) -> CopyOnWriteRepository:
         return CopyOnWriteRepository(event_store=self.events, snapshot_store=self.snapshots,

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from events import log
 from events.allies import owners_view
 from events.alliance import Alliance
 from events.application import AllianceApplication
@@ -15,61 +16,62 @@ from events.privacy import event_data_seen_by
 from events.devices import device_id
 from sync.cursors import make_cursor, mark, read_cursor
 
-SCAN_CHUNK = 500  # log entries read per query during a pull
-SCAN_BUDGET = 20_000  # log entries one pull reads at most before answering `more` (other people's included)
+READ_CHUNK = 500  # log entries of the person's own read per query
 # Events that end a transaction touching alliances.
 TRANSACTION_ENDS = ("device.MutationsApplied", "invitation.LinkAccepted", "invitation.LinkCreated")
 
 
 def pull(app: AllianceApplication, user_id: str, client_id: str, cursor: str | None, limit: int) -> dict:
     key = app.server_key
-    position = read_cursor(key, cursor, client_id, app.recorder.max_notification_id() or 0)
+    # The log holds entries in commit order with no gap left to fill (the recorders serialise
+    # writers), so everything up to `end` is committed: the page reads up to there, no further.
+    end = app.recorder.max_notification_id() or 0
+    position = read_cursor(key, cursor, client_id, end)
     # A cursor names the log entry it stands on: after a restore or an import the same
     # position may hold another entry, and then the device starts afresh instead of skipping.
     if position is None or _mark_at(app, position[0]) != position[2]:
         return full_state(app, user_id, client_id)
     start, last_mutation_id, start_mark = position
-    account = app.account(user_id, copy=False)
+    account = app.account(user_id, copy=False)  # read after `end`: it knows every alliance joined by then
     members = set(account.alliances)
     mine, own_inventory, inventory_version = device_id(client_id), account.inventory, None
+    # Only what is about this person is read (events.log): their alliances, their inventory,
+    # this device's ledger (for last_mutation_id) and their account (the alliances they left).
+    watched = [UUID(aid) for aid in members | {own_inventory} if aid] + [mine, account.id]
     events: list[dict] = []
     gone: set[str] = set()
-    # (log position, its mark, events kept, last mutation id, inventory version) where a transaction ended
-    cut = (start, start_mark, 0, last_mutation_id, None)
-    latest = None
-    at, scanned, more, done = start, 0, False, False
-    while not done:
-        page = app.recorder.select_notifications(start=at, limit=SCAN_CHUNK, inclusive_of_start=False)
-        for notification in page:
-            at, origin, scanned, latest = notification.id, str(notification.originator_id), scanned + 1, notification
+    at, cut, more, last = start, end, False, None
+    while at < cut:
+        found = log.entries_of(app.recorder, watched, after=at, upto=cut, limit=READ_CHUNK)
+        for notification in found:
+            if notification.id > cut:
+                break
+            at, origin, last = notification.id, str(notification.originator_id), notification
             if origin in members:
                 events.append(_event_for_client(app.mapper.to_domain_event(notification)))
-            elif own_inventory and origin == own_inventory:
+                if len(events) == limit:
+                    # The page is full, but may end only where a transaction ends: at the first
+                    # end after this event, whoever's it is (usually the ledger entry closing this
+                    # very push, a few entries on), or at `end`, which ends every transaction.
+                    # Found by walking the log by notification id from here (no topic index).
+                    cut = log.first_of_topics(app.recorder, TRANSACTION_ENDS, after=at, upto=end) or end
+                    more = cut < end
+            elif origin == own_inventory:
                 inventory_version = notification.originator_version
             elif notification.originator_id == mine and notification.topic == "device.MutationsApplied":
                 last_mutation_id = _ledger_last(app.mapper.to_domain_event(notification))
-            elif notification.topic == "alliance.ParticipantLeft" and \
-                    app.mapper.to_domain_event(notification).by == user_id:
-                gone.add(origin)
-            if notification.topic in TRANSACTION_ENDS:
-                cut = (at, mark(notification), len(events), last_mutation_id, inventory_version)
-                if len(events) >= limit or scanned >= SCAN_BUDGET:
-                    more = done = True
-                    break
-        else:
-            if len(page) < SCAN_CHUNK:  # the end of the log ends every transaction
-                done = True
-                if latest is not None:
-                    cut = (at, mark(latest), len(events), last_mutation_id, inventory_version)
-    at, at_mark, kept, last_mutation_id, inventory_version = cut
-    events = events[:kept]
+            elif notification.originator_id == account.id and notification.topic == "account.AllianceLeft":
+                gone.add(app.mapper.to_domain_event(notification).alliance_id)
+        if len(found) < READ_CHUNK or at >= cut:
+            break
+    at_mark = start_mark if cut == start else mark(last) if last and last.id == cut else _mark_at(app, cut)
     versions = {entry["alliance_id"]: entry["version"] for entry in events}  # the newest of each
     newest = {aid: app.alliance(aid, version=v, copy=False) for aid, v in versions.items()}
     alliances = [alliance.seen_by(user_id).as_dict() for alliance in newest.values()]
     events = _seen_by(user_id, events, newest)
     inventory = (owners_view(app.repository.get(UUID(own_inventory), version=inventory_version),
                              account.alliances, date.today()) if inventory_version else None)
-    return {"cursor": make_cursor(key, at, at_mark, last_mutation_id, client_id), "more": more, "reset": False,
+    return {"cursor": make_cursor(key, cut, at_mark, last_mutation_id, client_id), "more": more, "reset": False,
             "last_mutation_id": last_mutation_id, "alliances": alliances, "events": events,
             "removed": sorted(gone - members), "inventory": inventory}
 
@@ -88,8 +90,7 @@ def full_state(app: AllianceApplication, user_id: str, client_id: str) -> dict:
         watched = {UUID(a) for a in account.alliances} | {device_id(client_id), account.id}
         if account.inventory:
             watched.add(UUID(account.inventory))
-        if after == before or not any(n.originator_id in watched for n in app.recorder.select_notifications(
-                start=before, limit=after - before, inclusive_of_start=False)):
+        if after == before or not log.entries_of(app.recorder, watched, after=before, upto=after, limit=1):
             return {"cursor": make_cursor(app.server_key, after, _mark_at(app, after), last_mutation_id, client_id),
                     "more": False, "reset": True,
                     "last_mutation_id": last_mutation_id, "alliances": alliances, "events": [],
