@@ -1,6 +1,8 @@
 // The app shell: the status line, the router, and starting the sync loop.
 
 import { h, show, when } from "./dom.js";
+import * as drafts from "./drafts.js";
+import { placeAll as placeRejections } from "./rejections.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 import * as reminders from "./reminders.js";
@@ -66,6 +68,9 @@ async function route() {
   delete main.dataset.title;
   await view({ main, parts: parts.slice(1), query: new URLSearchParams(query || ""), session, say });
   main.dataset.route = location.hash;
+  // Every screen, once drawn: what the person was typing back in its fields, refusals on their items.
+  await drafts.restore(main, session);
+  await placeRejections(main, route);
   // The screen's name, for tabs, history and screen readers: a view may name itself, else its heading.
   const heading = main.querySelector("h1")?.textContent;
   document.title = main.dataset.title || (heading ? `${heading} · Alliance` : "Alliance");
@@ -87,6 +92,8 @@ async function noticeEviction() {
     say("This browser cleared the app's saved data. Sign in again to bring your alliances back from the server; changes that had not synced before that are lost.");
   }
 }
+
+drafts.follow(main);
 
 async function boot() {
   if ("serviceWorker" in navigator) {
