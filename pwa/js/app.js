@@ -68,9 +68,6 @@ async function route() {
   delete main.dataset.title;
   await view({ main, parts: parts.slice(1), query: new URLSearchParams(query || ""), session, say });
   main.dataset.route = location.hash;
-  // Every screen, once drawn: what the person was typing back in its fields, refusals on their items.
-  await drafts.restore(main, session);
-  await placeRejections(main, route);
   // The screen's name, for tabs, history and screen readers: a view may name itself, else its heading.
   const heading = main.querySelector("h1")?.textContent;
   document.title = main.dataset.title || (heading ? `${heading} · Alliance` : "Alliance");
@@ -79,6 +76,9 @@ async function route() {
   }
   if (same) window.scrollTo(0, scroll);
   else { window.scrollTo(0, 0); main.focus({ preventScroll: true }); }
+  // Every screen, once drawn and named: what the person was typing back in its fields, refusals on their items.
+  await drafts.restore(main, session);
+  await placeRejections(main, route);
 }
 
 // The browser may clear a site's storage when space runs low. A note kept

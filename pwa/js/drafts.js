@@ -117,7 +117,10 @@ export function follow(main) {
     const form = event.target.closest("form[data-draft]");
     if (form && person) store.submittingDraft({ key: keyOf(form), fields: fieldsOf(form) });
   }, true);
-  main.addEventListener("submit", () => store.submittingDraft(null));
+  main.addEventListener("submit", (event) => {
+    const form = event.target.closest("form[data-draft]");
+    if (store.submittingDraft(null) && form) { unmark(form); drawn.set(form, fieldsOf(form)); }
+  });
 }
 
 // The form a draft key names, if it is on screen.

@@ -74,7 +74,12 @@ export const dropDraft = (key) => transaction(["drafts"], "readwrite", ({ drafts
 // saves enters the outbox, so a draft is dropped exactly when what it held is saved (not when a form
 // refuses). The change keeps it, to put the text back if the server refuses the change.
 let submitting = null;
-export function submittingDraft(record) { submitting = record; }
+// Returns whether the record handed before was taken by a change (so its form's draft is gone).
+export function submittingDraft(record) {
+  const taken = submitting === null;
+  submitting = record;
+  return taken;
+}
 export const witnesses = async () => (await getMeta("witnesses")) || {};
 // An anchor (a version and the chain head seen at it) as GET /verify takes it; "" for a state kept before heads came.
 export const anchorQuery = (seen) => (seen?.chain_head ? `version=${seen.version}&head=${seen.chain_head}` : "");
