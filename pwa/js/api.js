@@ -18,8 +18,16 @@ export async function call(method, path, { body, token, signal } = {}) {
   if (response.status === 204) return null;
   const type = response.headers.get("content-type") || "";
   const data = type.includes("json") ? await response.json() : await response.text();
+  if (response.status === 429) throw new ApiError(429, { ...(typeof data === "object" ? data : {}), detail: tooMany(response) });
   if (!response.ok) throw new ApiError(response.status, typeof data === "object" ? data : { detail: data });
   return data;
+}
+
+// A rate limit, in a sentence (the server's own words are the bare "Too Many Requests"): how long to wait.
+function tooMany(response) {
+  const seconds = Number(response.headers.get("RateLimit-Reset") || response.headers.get("Retry-After"));
+  const wait = seconds > 90 ? `about ${Math.ceil(seconds / 60)} minutes` : seconds > 0 ? `${Math.ceil(seconds)} seconds` : "a minute";
+  return `There have been too many tries from here in a short time. Wait ${wait}, then try again.`;
 }
 
 // Server-sent events over fetch, since EventSource cannot send the Authorization header.

@@ -1,6 +1,8 @@
 // The app shell: the status line, the router, and starting the sync loop.
 
 import { h, show, when } from "./dom.js";
+import * as drafts from "./drafts.js";
+import { placeAll as placeRejections } from "./rejections.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 import * as reminders from "./reminders.js";
@@ -74,6 +76,9 @@ async function route() {
   }
   if (same) window.scrollTo(0, scroll);
   else { window.scrollTo(0, 0); main.focus({ preventScroll: true }); }
+  // Every screen, once drawn and named: what the person was typing back in its fields, refusals on their items.
+  await drafts.restore(main, session);
+  await placeRejections(main, route);
 }
 
 // The browser may clear a site's storage when space runs low. A note kept
@@ -87,6 +92,8 @@ async function noticeEviction() {
     say("This browser cleared the app's saved data. Sign in again to bring your alliances back from the server; changes that had not synced before that are lost.");
   }
 }
+
+drafts.follow(main);
 
 async function boot() {
   if ("serviceWorker" in navigator) {

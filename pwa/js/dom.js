@@ -1,7 +1,13 @@
 // Building the screen from data. Text always goes in as text nodes, never as HTML.
 
+// The longest text the server takes (MAX_TEXT in events/alliance.py): fields stop there, with a counter.
+export const MAX_TEXT = 10_000;
+// Fields people type their own words in follow the words' direction (Arabic, Hebrew: right to left).
+const TYPED = new Set(["text", "search", "email", undefined]);
+
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
+  if ((tag === "textarea" || (tag === "input" && TYPED.has(attrs?.type))) && !attrs?.dir) el.dir = "auto";
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === false || value === null || value === undefined) continue;
     if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
@@ -25,17 +31,20 @@ export function show(root, ...children) {
   append(root, children);
 }
 
-// "3 March 2027" from "2027-03-03"; the year only when it is not this year.
+// Dates in the person's own languages (the browser's list, in their order) and their own time zone.
+export const LOCALES = navigator.languages?.length ? [...navigator.languages] : undefined;
+
+// "3 March 2027" from "2027-03-03" (a calendar day: no time zone moves it); the year only when it is not this year.
 export function day(iso) {
   if (!iso) return "";
   const d = new Date(`${iso}T12:00:00`);
   const options = { day: "numeric", month: "long" };
   if (d.getFullYear() !== new Date().getFullYear()) options.year = "numeric";
-  return d.toLocaleDateString(undefined, options);
+  return d.toLocaleDateString(LOCALES, options);
 }
 
 export function when(isoMoment) {
-  return isoMoment ? new Date(isoMoment).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "";
+  return isoMoment ? new Date(isoMoment).toLocaleString(LOCALES, { dateStyle: "medium", timeStyle: "short" }) : "";
 }
 
 export function uuid() {

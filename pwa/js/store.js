@@ -1,22 +1,35 @@
 // The phone's own copy in IndexedDB: the last pulled state of the user's
 // alliances, the outbox of pending mutations (numbered per device, shared
-// by every tab), rejected mutations to show, and a few settings.
+// by every tab), rejected mutations to show, what people are typing (drafts),
+// and a few settings.
 
 const NAME = "alliance";
-const STORES = ["meta", "alliances", "outbox", "rejected"];
+const STORES = ["meta", "alliances", "outbox", "rejected", "drafts"];
+// Signing in afresh starts a new device, but keeps what its person was typing (drafts are per person).
+const DEVICE_STORES = STORES.filter((name) => name !== "drafts");
 let opening;
 
 function db() {
   opening ??= new Promise((resolve, reject) => {
-    const request = indexedDB.open(NAME, 1);
-    request.onupgradeneeded = () => {
+    const request = indexedDB.open(NAME, 2);
+    // Each version adds to what the one before made: a phone's data survives every upgrade.
+    request.onupgradeneeded = (event) => {
       const d = request.result;
-      d.createObjectStore("meta");
-      d.createObjectStore("alliances", { keyPath: "id" });
-      d.createObjectStore("outbox", { keyPath: "id" });
-      d.createObjectStore("rejected", { keyPath: "id" });
+      if (event.oldVersion < 1) {
+        d.createObjectStore("meta");
+        d.createObjectStore("alliances", { keyPath: "id" });
+        d.createObjectStore("outbox", { keyPath: "id" });
+        d.createObjectStore("rejected", { keyPath: "id" });
+      }
+      if (event.oldVersion < 2) d.createObjectStore("drafts", { keyPath: "key" });
     };
-    request.onsuccess = () => resolve(request.result);
+    // Another tab still on the old version would block this one's upgrade: it lets go.
+    request.onblocked = () => {};
+    request.onsuccess = () => {
+      const d = request.result;
+      d.onversionchange = () => { d.close(); opening = null; };
+      resolve(d);
+    };
     request.onerror = () => reject(request.error);
   });
   return opening;
@@ -48,6 +61,25 @@ export const alliance = (id) => transaction(["alliances"], "readonly", ({ allian
 export const outbox = () => transaction(["outbox"], "readonly", ({ outbox }) => ask(outbox.getAll()));
 export const rejected = () => transaction(["rejected"], "readonly", ({ rejected }) => ask(rejected.getAll()));
 export const dismiss = (id) => transaction(["rejected"], "readwrite", ({ rejected }) => { rejected.delete(id); });
+export const markRejected = (record) => transaction(["rejected"], "readwrite", ({ rejected }) => { rejected.put(record); });
+
+// Drafts: what a person typed and has not saved, one record per person, alliance and form
+// ({ key, fields, at }); the key is made by drafts.js.
+export const drafts = () => transaction(["drafts"], "readonly", ({ drafts }) => ask(drafts.getAll()));
+export const draft = (key) => transaction(["drafts"], "readonly", ({ drafts }) => ask(drafts.get(key)));
+export const keepDraft = (record) => transaction(["drafts"], "readwrite", ({ drafts }) => { drafts.put(record); });
+export const dropDraft = (key) => transaction(["drafts"], "readwrite", ({ drafts }) => { drafts.delete(key); });
+
+// The form being submitted ({ key, fields }): its draft leaves in the same transaction as the change it
+// saves enters the outbox, so a draft is dropped exactly when what it held is saved (not when a form
+// refuses). The change keeps it, to put the text back if the server refuses the change.
+let submitting = null;
+// Returns whether the record handed before was taken by a change (so its form's draft is gone).
+export function submittingDraft(record) {
+  const taken = submitting === null;
+  submitting = record;
+  return taken;
+}
 export const witnesses = async () => (await getMeta("witnesses")) || {};
 // An anchor (a version and the chain head seen at it) as GET /verify takes it; "" for a state kept before heads came.
 export const anchorQuery = (seen) => (seen?.chain_head ? `version=${seen.version}&head=${seen.chain_head}` : "");
@@ -64,25 +96,45 @@ export function checkedWitness(id, check) {
   });
 }
 
+// Two changes to the same thing: from the same form, or the same kind on the same question, commitment or ally.
+const ITEM_ARGS = ["question_id", "commitment_id", "ally_id", "goal_id", "invitation_id"];
+export function sameItem(a, b) {
+  if (a.alliance_id !== b.alliance_id) return false;
+  if (a.draft && b.draft) return a.draft.key === b.draft.key;
+  return a.name === b.name && ITEM_ARGS.every((k) => a.args?.[k] === b.args?.[k]);
+}
+
 // Add a mutation with the next number of this device. Numbering and adding
 // happen in one transaction, so two tabs never take the same number.
 export function enqueue(name, allianceId, args) {
-  return transaction(["meta", "outbox"], "readwrite", async ({ meta, outbox }) => {
+  const draft = submitting;
+  submitting = null;
+  const mutation = { alliance_id: allianceId, name, args, created_at: new Date().toISOString(), draft: draft || undefined };
+  return transaction(["meta", "outbox", "drafts", "rejected"], "readwrite", async ({ meta, outbox, drafts, rejected }) => {
     const id = (await ask(meta.get("next_mutation_id"))) || 1;
     meta.put(id + 1, "next_mutation_id");
-    outbox.put({ id, alliance_id: allianceId, name, args, created_at: new Date().toISOString() });
+    outbox.put({ id, ...mutation });
+    if (draft) drafts.delete(draft.key);
+    // Trying again settles the refusal it answers.
+    for (const r of await ask(rejected.getAll())) if (sameItem(r, mutation)) rejected.delete(r.id);
     return id;
   });
 }
 
-// What a push answered: keep rejected ones to show; acknowledged ones leave
+// What a push answered: keep rejected ones to show, and put what the person typed for each back as a
+// draft of its form (unless they are typing there again already); acknowledged ones leave
 // the outbox only when a pull brings their effects (see applyPull).
 export function recordRejections(results, sent) {
   const byId = new Map(sent.map((m) => [m.id, m]));
-  return transaction(["rejected"], "readwrite", ({ rejected }) => {
+  return transaction(["rejected", "drafts"], "readwrite", async ({ rejected, drafts }) => {
     for (const r of results) {
       const error = r.status === "rejected" ? r.error : r.outcome === "rejected" ? r.error : null;
-      if (error && byId.has(r.id)) rejected.put({ ...byId.get(r.id), error, at: new Date().toISOString() });
+      if (!error || !byId.has(r.id)) continue;
+      const mutation = byId.get(r.id);
+      rejected.put({ ...mutation, error, at: new Date().toISOString() });
+      if (mutation.draft && !(await ask(drafts.get(mutation.draft.key)))) {
+        drafts.put({ ...mutation.draft, at: new Date().toISOString(), rejected: mutation.id });
+      }
     }
   });
 }
@@ -127,8 +179,8 @@ export function applyPull(answer) {
 
 // Signing in starts a fresh device: a new client id, an empty copy.
 export function startDevice(session) {
-  return transaction(STORES, "readwrite", (stores) => {
-    for (const name of STORES) stores[name].clear();
+  return transaction(DEVICE_STORES, "readwrite", (stores) => {
+    for (const name of DEVICE_STORES) stores[name].clear();
     stores.meta.put(session, "session");
     stores.meta.put(`pwa-${crypto.randomUUID()}`, "client_id");
     stores.meta.put(1, "next_mutation_id");

@@ -186,7 +186,7 @@ class Phone:
     def answer(self, question: str, text: str, page=None) -> None:
         """Answer (or edit the answer to) a question on the alliance screen."""
         block = self.question(question, page)
-        block.get_by_role("button", name=re.compile(r"^(Answer|Edit answer)$")).click()
+        block.get_by_role("button", name=re.compile(r"^(Answer|Edit answer): ")).click()
         block.get_by_label("Your agreed answer").fill(text)
         block.get_by_role("button", name="Save", exact=True).click()
 

@@ -32,15 +32,20 @@ def test_a_refused_change_is_shown_dismissed_and_the_queue_goes_on(phone, accoun
     bob.wait_synced()
     expect(bob.page.get_by_role("heading", name="Not found")).to_be_visible()  # it left this device
     bob.page.get_by_role("link", name="Back to my alliances").click()
+    # The alliance is gone from this phone, so the list is where the refusal shows: in words, with
+    # the text Bob typed kept (never a mutation's name).
     alert = bob.page.locator(".rejected")
     expect(alert).to_have_count(1)
     expect(alert).to_have_attribute("role", "alert")
-    expect(alert.get_by_role("paragraph")).to_have_text(
-        "A change could not be made (answer question): Only participants of this alliance can change it.")
+    expect(alert.get_by_role("paragraph").first).to_have_text(
+        "Your answer could not be saved. Only participants of this alliance can change it.")
+    expect(alert.get_by_text("I want to learn.", exact=True)).to_be_visible()
+    expect(alert).not_to_contain_text("answer question")
+    expect(alert).not_to_contain_text("answer_question")
     expect(card("Ann and Bob")).to_have_count(0)
     bob.shot("07-rejected-change")
 
-    alert.get_by_role("button", name="Dismiss").click()
+    alert.get_by_role("button", name="Discard").click()
     expect(alert).to_have_count(0)
     bob.page.reload()  # dismissed for good, not just hidden
     expect(bob.page.get_by_role("heading", name="My alliances")).to_be_visible()

@@ -15,8 +15,9 @@ const upper = (text) => text[0].toUpperCase() + text.slice(1);
 const isoDay = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
 const last = (ally, kind) => ally.touches.filter((t) => !kind || t.kind === kind).map((t) => t.on).sort().at(-1) || null;
 
-function form(onsubmit, ...children) {
-  return h("form", { class: "stack", onsubmit: (event) => {
+// draft: the form's key and name, to keep what is typed in it (drafts.js).
+function form([draft, draftName], onsubmit, ...children) {
+  return h("form", { class: "stack", dataset: { draft, draftName }, onsubmit: (event) => {
     event.preventDefault();
     onsubmit(new FormData(event.target), event.target);
   } }, ...children);
@@ -71,7 +72,7 @@ export default async function allies({ main }) {
 
   // Changing an ally: the same fields, filled in; taking them off the map asks first.
   const editor = (id, ally) => {
-    const edit = form((data) => act("update_ally", { ally_id: id, ...fieldsOf(data) }),
+    const edit = form([`ally:${id}`, `Your change to ${ally.name}`], (data) => act("update_ally", { ally_id: id, ...fieldsOf(data) }),
       allyFields(ally),
       h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Save changes"),
         h("button", { type: "button", onclick: () => { edit.hidden = true; } }, "Cancel")),
@@ -94,14 +95,15 @@ export default async function allies({ main }) {
     const seen = last(ally, "check_in");
     const supports = ally.supports.map((t) => targetName.get(t)).filter(Boolean);
     return h("li", { class: unsynced ? "card pending-box" : "card", dataset: { ally: id } },
-      h("h3", { class: "ally-name" }, ally.name),
+      h("h3", { class: "ally-name", dir: "auto" }, ally.name),
       h("p", { class: "muted" }, [
         ally.stance === "neutral" && stances.neutral,
         ally.reason && reasons[ally.reason],
         supports.length && `For: ${supports.join(", ")}`,
         ally.every_days && `Keep in touch every ${ally.every_days} days`,
       ].filter(Boolean).join(" · ")),
-      ally.stance === "anti_ally" && h("p", {}, ally.plan ? `Your plan: ${ally.plan}` : "No plan yet: what will you do about it?"),
+      ally.stance === "anti_ally" && h("p", {}, ally.plan ? ["Your plan: ", h("span", { dir: "auto" }, ally.plan)]
+        : "No plan yet: what will you do about it?"),
       !unsynced && h("p", {}, thanked ? `Thanked ${day(thanked)}` : "Not thanked yet",
         " · ", seen ? `last check-in ${day(seen)}` : "no check-in yet"),
       unsynced && h("p", { class: "pending" }, "Added (not yet synced)"),
@@ -134,9 +136,9 @@ export default async function allies({ main }) {
     h("section", { class: "part", id: "gaps" },
       h("h2", {}, "What is missing"),
       targets.length ? targets.map((id) => h("div", { class: "gap" },
-        h("h3", {}, targetName.get(id)), h("ul", { class: "points" }, said[id].map((w) => h("li", {}, w)))))
+        h("h3", { dir: "auto" }, targetName.get(id)), h("ul", { class: "points" }, said[id].map((w) => h("li", { dir: "auto" }, w)))))
         : h("p", {}, "Name a goal below, or design an alliance, to see who is missing."),
-      newGoals.map((m) => h("p", { class: "pending-box" }, `Goal: ${m.args.text} (not yet synced)`))),
+      newGoals.map((m) => h("p", { class: "pending-box" }, "Goal: ", h("span", { dir: "auto" }, m.args.text), " (not yet synced)"))),
     h("section", { class: "part", id: "map" },
       h("h2", {}, "Your map"),
       everyone.length ? groups.filter(([, list]) => list.length).map(([title, list]) => h("section", { class: "kind" },
@@ -144,11 +146,11 @@ export default async function allies({ main }) {
         : h("p", {}, "No allies yet. Who already cares how your goals go?")),
     h("section", { class: "part", id: "add" },
       h("details", {}, h("summary", {}, "Name a goal"),
-        form((data, f) => { act("add_goal", { goal_id: crypto.randomUUID(), text: data.get("text") }); f.reset(); },
+        form(["goal-new", "Your goal"], (data, f) => { act("add_goal", { goal_id: crypto.randomUUID(), text: data.get("text") }); f.reset(); },
           h("label", {}, "Your goal", h("input", { name: "text", required: true, maxlength: 500 })),
           h("button", { type: "submit", class: "primary" }, "Add goal"))),
       h("details", {}, h("summary", {}, "Add an ally"),
-        form((data, f) => { act("add_ally", { ally_id: crypto.randomUUID(), ...fieldsOf(data) }); f.reset(); },
+        form(["ally-new", "A new ally"], (data, f) => { act("add_ally", { ally_id: crypto.randomUUID(), ...fieldsOf(data) }); f.reset(); },
           allyFields({}),
           h("button", { type: "submit", class: "primary" }, "Add ally")))));
 }

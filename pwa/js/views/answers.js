@@ -4,7 +4,7 @@
 // On a private question (the team's pre-work) the server sends only my own answer and
 // those others shared. A question people added can be reworded or removed here.
 
-import { h } from "../dom.js";
+import { MAX_TEXT, h } from "../dom.js";
 import { nameOf, newSince, pendingValue, shortWhen } from "../model.js";
 
 // "Sam · 3 Dec, 14:02", and "New" (as words, not only a colour) if someone else changed it since.
@@ -22,7 +22,7 @@ export function answerBlock(item, qid, question, hint, act, me, readOnly, since 
       h("p", { class: "pending" }, "Removed (not yet synced)"));
   }
   const reworded = pendingValue(item, "reword_question", (a) => a.question_id === qid);
-  const agreed = question.private ? null : agreedPart(item, qid, act, readOnly, me, since);
+  const agreed = question.private ? null : agreedPart(item, qid, question.text, act, readOnly, me, since);
   const mine = pendingValue(item, "give_own_answer", (a) => a.question_id === qid);
   const sharing = pendingValue(item, "share_own_answer", (a) => a.question_id === qid);
   const shared = (uid) => state?.shared_answers?.[qid]?.includes(uid);
@@ -33,12 +33,13 @@ export function answerBlock(item, qid, question, hint, act, me, readOnly, since 
   const ownAt = (uid) => (uid === me && mine ? null : state?.own_answered_at?.[qid]?.[uid]);
 
   const ownId = `own-${qid}`;
-  const editor = h("form", { class: "stack", hidden: true, onsubmit: (event) => {
-    event.preventDefault();
-    act("give_own_answer", { question_id: qid, text: new FormData(event.target).get("text") });
-  } },
+  const editor = h("form", { class: "stack", hidden: true, dataset: { draft: `own:${qid}`, draftName: `Your answer to ${question.text}` },
+    onsubmit: (event) => {
+      event.preventDefault();
+      act("give_own_answer", { question_id: qid, text: new FormData(event.target).get("text") });
+    } },
   h("label", { for: ownId }, "Your answer, from your side"),
-  h("textarea", { id: ownId, name: "text", dir: "auto" }, own[me] || ""),
+  h("textarea", { id: ownId, name: "text", dir: "auto", maxlength: MAX_TEXT }, own[me] || ""),
   h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Save my answer"),
     h("button", { type: "button", onclick: () => { editor.hidden = true; } }, "Cancel")));
 
@@ -52,7 +53,7 @@ export function answerBlock(item, qid, question, hint, act, me, readOnly, since 
       onclick: () => agreed.propose(text) }, "Use as our answer"));
 
   const changing = question.added_by && !readOnly && changePart(qid, question, reworded, act);
-  return h("div", { class: "question" },
+  return h("div", { class: "question", dataset: { question: qid } },
     h("h3", { dir: "auto" }, question.text),
     reworded && h("p", { class: "pending-box" }, "Reworded: ", h("span", { dir: "auto" }, reworded.text),
       h("span", { class: "pending" }, " (not yet synced)")),
@@ -75,21 +76,27 @@ export function answerBlock(item, qid, question, hint, act, me, readOnly, since 
 }
 
 // The agreed answer, the button that opens its editor, and the editor; propose(text) fills it without saving.
-function agreedPart(item, qid, act, readOnly, me, since) {
+function agreedPart(item, qid, question, act, readOnly, me, since) {
   const answer = item.state?.answers[qid];
   const pending = pendingValue(item, "answer_question", (a) => a.question_id === qid);
   const fieldId = `answer-${qid}`;
-  const editor = h("form", { class: "stack", hidden: true, onsubmit: (event) => {
-    event.preventDefault();
-    const text = new FormData(event.target).get("text");
-    act("answer_question", { question_id: qid, text, base_revision: answer?.revision || 0 });
-  } },
+  const editor = h("form", { class: "stack", hidden: true, dataset: { draft: `answer:${qid}`, draftName: `Our answer to ${question}` },
+    onsubmit: (event) => {
+      event.preventDefault();
+      const text = new FormData(event.target).get("text");
+      act("answer_question", { question_id: qid, text, base_revision: answer?.revision || 0 });
+    } },
   h("label", { for: fieldId }, "Your agreed answer"),
-  h("textarea", { id: fieldId, name: "text", dir: "auto" }, pending?.text ?? answer?.text ?? ""),
+  h("textarea", { id: fieldId, name: "text", dir: "auto", maxlength: MAX_TEXT }, pending?.text ?? answer?.text ?? ""),
   h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Save"),
     h("button", { type: "button", onclick: () => { editor.hidden = true; } }, "Cancel")));
   const open = () => { editor.hidden = false; editor.querySelector("textarea").focus(); };
-  const propose = (text) => { editor.querySelector("textarea").value = text; open(); };
+  const propose = (text) => {
+    const field = editor.querySelector("textarea");
+    field.value = text;
+    field.dispatchEvent(new Event("input", { bubbles: true })); // kept as a draft until saved
+    open();
+  };
   const shown = [
     pending ? h("p", { class: "answer pending-box", dir: "auto" }, pending.text, h("span", { class: "pending" }, " (not yet synced)"))
       : h("p", { class: answer?.text ? "answer" : "answer muted", dir: "auto" }, answer?.text || "Not answered yet."),
@@ -97,17 +104,19 @@ function agreedPart(item, qid, act, readOnly, me, since) {
       stamp(item.state, answer.by, answer.at, since, me, "By ")),
     answer?.conflict?.length > 0 && h("p", { class: "conflict" }, "Two answers were given at once: see Conflicts above."),
   ];
-  const button = !readOnly && h("button", { type: "button", onclick: open }, answer?.text || pending ? "Edit answer" : "Answer");
+  const words = answer?.text || pending ? "Edit answer" : "Answer";
+  const button = !readOnly && h("button", { type: "button", "aria-label": `${words}: ${question}`, onclick: open }, words);
   return { shown, button, editor, propose };
 }
 
 // Rewording or removing a question someone added (template questions stay as they are).
 function changePart(qid, question, reworded, act) {
   const fieldId = `reword-${qid}`;
-  const form = h("form", { class: "stack", hidden: true, onsubmit: (event) => {
-    event.preventDefault();
-    act("reword_question", { question_id: qid, text: new FormData(event.target).get("text") });
-  } },
+  const form = h("form", { class: "stack", hidden: true, dataset: { draft: `reword:${qid}`, draftName: `New words for ${question.text}` },
+    onsubmit: (event) => {
+      event.preventDefault();
+      act("reword_question", { question_id: qid, text: new FormData(event.target).get("text") });
+    } },
   h("label", { for: fieldId }, "The question, in new words"),
   h("input", { id: fieldId, name: "text", required: true, maxlength: 500, dir: "auto", value: reworded?.text ?? question.text }),
   h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, "Save the new words"),

@@ -1,6 +1,6 @@
 // Sign up and sign in. Signing in starts this device afresh with a new client id.
 
-import { call } from "../api.js";
+import { ApiError, call } from "../api.js";
 import { h, show } from "../dom.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
@@ -30,7 +30,8 @@ export default async function auth({ main, say }) {
       location.hash = invitation ? `#/join/${invitation}` : "#/";
       sync.soon(0);
     } catch (problem) {
-      show(error, problem.message || "Could not reach the server: check the connection.");
+      // The server's words (a rate limit as a sentence too, api.js), else the network's trouble in words.
+      show(error, problem instanceof ApiError ? problem.message : "Could not reach the server: check the connection.");
     }
   }
 

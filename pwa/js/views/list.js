@@ -4,7 +4,7 @@
 
 import { h, show, day } from "../dom.js";
 import { STATUS_WORDS, conflicts, everything, mismatchWords, nameOf, pendingValue, reviewState } from "../model.js";
-import * as store from "../store.js";
+import { box, screenOf } from "../rejections.js";
 import * as sync from "../sync.js";
 import { templates } from "./design.js";
 import { needsMe } from "./reminders.js";
@@ -39,13 +39,26 @@ export default async function list({ main, session }) {
       state && !leaving && manage(item, me, archived(item), renamed));
   };
   const cards = alliances.filter((item) => !archived(item)).map(card);
+  // Refused changes are shown where they happened; here only counted, with the way there. Those of an
+  // alliance no longer on this phone have nowhere else to be: they are shown here, with what was typed.
+  const states = new Map(alliances.filter((a) => a.state).map((a) => [a.state.id, a.state]));
+  const elsewhere = new Map();
+  for (const r of rejected) {
+    const screen = screenOf(r, states.get(r.alliance_id));
+    if (screen === "#/" || (r.alliance_id && !states.has(r.alliance_id))) continue;
+    elsewhere.set(r.alliance_id, [...(elsewhere.get(r.alliance_id) || []), screen]);
+  }
+  const lost = rejected.filter((r) => r.alliance_id && !states.has(r.alliance_id)
+    && !alliances.some((a) => a.created?.alliance_id === r.alliance_id));
+  const redraw = () => list({ main, session });
   const archivedCards = alliances.filter(archived).map(card);
   show(main,
     h("h1", {}, "My alliances"),
     await needsMe(), // what is due, overdue, awaiting me (issue 12)
-    rejected.map((r) => h("div", { class: "rejected", role: "alert" },
-      h("p", {}, `A change could not be made (${r.name.replaceAll("_", " ")}): ${r.error.detail}`),
-      h("button", { type: "button", onclick: async () => { await store.dismiss(r.id); list({ main, session }); } }, "Dismiss"))),
+    [...elsewhere].map(([id, screens]) => h("p", { class: "rejected-count" }, h("a", { href: screens[0] },
+      `${screens.length === 1 ? "1 change" : `${screens.length} changes`} could not be made: see ${
+        id ? `“${states.get(id).title}”` : "your allies"}`))),
+    lost.map((r) => box(r, null, main, redraw)),
     cards.length ? h("ul", { class: "cards" }, cards)
       : h("p", {}, archivedCards.length ? "Every alliance of yours is archived: they are under Archived, below."
         : "No alliances yet. Design one with the people you work or live with."),
@@ -74,7 +87,7 @@ function manage(item, me, isArchived, renamed) {
   return h("details", { class: "manage" },
     // The title in the summary names it for a screen reader, and keeps each card's open/closed apart on a redraw.
     h("summary", {}, "Manage", h("span", { class: "visually-hidden" }, ` ${title}`)),
-    open && h("form", { class: "stack", onsubmit: (event) => {
+    open && h("form", { class: "stack", dataset: { draft: "rename", draftName: `A new name for ${title}` }, onsubmit: (event) => {
       event.preventDefault();
       act("rename_alliance", { title: new FormData(event.target).get("title").trim() });
     } },

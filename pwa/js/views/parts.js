@@ -2,7 +2,7 @@
 // inviting, the hard moments (break, renew, close), appreciating and exporting.
 
 import { ApiError, call } from "../api.js";
-import { day, h } from "../dom.js";
+import { MAX_TEXT, day, h } from "../dom.js";
 import { anchor, nameOf, newSince, pendingValue } from "../model.js";
 import * as store from "../store.js";
 
@@ -12,6 +12,12 @@ export const form = (onsubmit, ...children) => h("form", { class: "stack", onsub
   event.preventDefault();
   onsubmit(Object.fromEntries(new FormData(event.target)), event.target);
 } }, ...children);
+
+// A form whose fields are kept as a draft while typed (drafts.js), under a key of its own on this screen.
+export function drafted(key, name, formElement) {
+  Object.assign(formElement.dataset, { draft: key, draftName: name });
+  return formElement;
+}
 
 export const members = (state) => Object.entries(state.participants).filter(([, p]) => p.status === "joined");
 
@@ -60,32 +66,34 @@ export function conflictsPart(state, act) {
     return h("section", { class: "part", id: "conflicts" }, h("p", {}, "No conflicts: nothing to resolve."));
   }
   const choice = (label, value, name) => h("label", { class: "choice" },
-    h("input", { type: "radio", name, value }), label, h("span", { class: "answer" }, value));
+    h("input", { type: "radio", name, value }), label, h("span", { class: "answer", dir: "auto" }, value));
   return h("section", { class: "part conflicts", id: "conflicts" },
     h("h2", {}, "Conflicts to resolve"),
     h("p", {}, "Two people changed the same thing at once. Both versions are kept until one of you picks one or writes a merged text."),
-    answers.map(([qid, a]) => form(({ pick, merged }, f) => {
-      const text = (merged || "").trim() || pick;
-      if (text) act("resolve_conflict", { question_id: qid, text });
-      else f.querySelector("input[type=radio]").focus();
-    },
-    h("h3", {}, state.questions[qid].text),
-    choice(`${nameOf(state, a.by)}: `, a.text, "pick"),
-    a.conflict.map((c) => choice(`${nameOf(state, c.by)}: `, c.text, "pick")),
-    h("label", {}, "Or write a merged answer", h("textarea", { name: "merged" })),
-    h("button", { type: "submit", class: "primary" }, "Resolve"))),
+    answers.map(([qid, a]) => drafted(`conflict:${qid}`, `A merged answer to ${state.questions[qid].text}`,
+      form(({ pick, merged }, f) => {
+        const text = (merged || "").trim() || pick;
+        if (text) act("resolve_conflict", { question_id: qid, text });
+        else f.querySelector("input[type=radio]").focus();
+      },
+      h("h3", { dir: "auto" }, state.questions[qid].text),
+      h("fieldset", {}, h("legend", {}, "Which answer to keep"),
+        choice(`${nameOf(state, a.by)}: `, a.text, "pick"),
+        a.conflict.map((c) => choice(`${nameOf(state, c.by)}: `, c.text, "pick"))),
+      h("label", {}, "Or write a merged answer", h("textarea", { name: "merged", maxlength: MAX_TEXT })),
+      h("button", { type: "submit", class: "primary", "aria-label": `Resolve: ${state.questions[qid].text}` }, "Resolve")))),
     commitments.map(([cid, c]) => form((values) => {
       const fields = {};
       for (const field of Object.keys(c.conflict)) fields[field] = values[field];
       act("resolve_conflict", { commitment_id: cid, fields });
     },
-    h("h3", {}, `Commitment: ${c.text}`),
+    h("h3", { dir: "auto" }, `Commitment: ${c.text}`),
     Object.entries(c.conflict).map(([field, others]) => h("fieldset", {},
       h("legend", {}, { text: "Text", owner_id: "Owner", due: "Due date" }[field]),
       [c[field], ...others].map((value) => h("label", { class: "choice" },
         h("input", { type: "radio", name: field, value: value ?? "", required: true }),
-        field === "owner_id" ? ownerName(state, value) : field === "due" ? day(value) || "no date" : value)))),
-    h("button", { type: "submit", class: "primary" }, "Resolve"))));
+        h("span", { dir: "auto" }, field === "owner_id" ? ownerName(state, value) : field === "due" ? day(value) || "no date" : value))))),
+    h("button", { type: "submit", class: "primary", "aria-label": `Resolve: ${c.text}` }, "Resolve"))));
 }
 
 export function commitmentsPart(item, act, me, readOnly, since = null) {
@@ -105,28 +113,31 @@ export function commitmentsPart(item, act, me, readOnly, since = null) {
     const fresh = newSince(since, c.withdrawn?.by || c.by, c.at, me);
     const editor = form((values) => act("amend_commitment", { commitment_id: cid, base_revision: c.revision,
       text: values.text, owner_id: values.owner_id, due: values.due || null }),
-    h("label", {}, "What", h("input", { name: "text", value: c.text, required: true })),
+    h("label", {}, "What", h("input", { name: "text", value: c.text, required: true, maxlength: MAX_TEXT })),
     h("label", {}, "Who", ownerSelect(c.owner_id)),
     h("label", {}, "By when", h("input", { name: "due", type: "date", value: c.due || "" })),
-    h("button", { type: "submit" }, "Save"));
+    h("button", { type: "submit", "aria-label": `Save: ${c.text}` }, "Save"));
     editor.hidden = true;
+    // Only an open commitment's changes are kept as a draft here: a draft for one that moved on meanwhile
+    // stays with its refusal, beside what the commitment is now (rejections.js).
+    if (c.status === "open") drafted(`commitment:${cid}`, `Your change to ${c.text}`, editor);
     const withdrawing = mine ? null : withdrawForm(state, cid, c, act);
-    return h("li", { class: `card commitment${mark ? ` ${mark.kind}` : ""}` },
+    return h("li", { class: `card commitment${mark ? ` ${mark.kind}` : ""}`, dataset: { commitment: cid } },
       h("p", {}, fresh && h("span", { class: "new" }, "New "), h("strong", { class: "text", dir: "auto" }, c.text)),
-      h("p", {}, mine ? h("strong", {}, "You") : ownerName(state, c.owner_id), c.due ? ` · by ${day(c.due)}` : " · no date",
+      h("p", {}, mine ? h("strong", {}, "You") : h("span", { dir: "auto" }, ownerName(state, c.owner_id)), c.due ? ` · by ${day(c.due)}` : " · no date",
         ` · ${STATUS[c.status] || c.status}`),
       mark && h("p", { class: `due-mark ${mark.kind}` }, mark.words),
       c.by && h("p", { class: "muted" }, `Made by ${c.by === me ? "you" : nameOf(state, c.by)}${on(c.at)}`),
       c.withdrawn && h("p", { class: "muted" }, `Withdrawn by ${nameOf(state, c.withdrawn.by)}${on(c.withdrawn.at)}`,
-        c.withdrawn.reason ? `: ${c.withdrawn.reason}` : ""),
+        c.withdrawn.reason && [": ", h("span", { dir: "auto" }, c.withdrawn.reason)]),
       (amended || done || withdrawn) && h("p", { class: "pending-box" }, done ? "Marked done (not yet synced)"
         : withdrawn ? "Withdrawn (not yet synced)"
           : `Changed to “${amended.text ?? c.text}”${amended.due ? `, by ${day(amended.due)}` : ""} (not yet synced)`),
       Object.keys(c.conflict).length > 0 && h("p", { class: "conflict" }, "In conflict: see Conflicts to resolve."),
       !readOnly && c.status === "open" && h("div", { class: "row" },
-        h("button", { type: "button", onclick: () => act("complete_commitment", { commitment_id: cid }) }, "Done"),
-        h("button", { type: "button", onclick: () => { editor.hidden = !editor.hidden; } }, "Change"),
-        h("button", { type: "button", onclick: () => {
+        h("button", { type: "button", "aria-label": `Done: ${c.text}`, onclick: () => act("complete_commitment", { commitment_id: cid }) }, "Done"),
+        h("button", { type: "button", "aria-label": `Change: ${c.text}`, onclick: () => { editor.hidden = !editor.hidden; } }, "Change"),
+        h("button", { type: "button", "aria-label": `Withdraw: ${c.text}`, onclick: () => {
           if (mine) act("withdraw_commitment", { commitment_id: cid, reason: "" });
           else { withdrawing.hidden = false; withdrawing.querySelector("textarea").focus(); }
         } }, "Withdraw")),
@@ -134,23 +145,26 @@ export function commitmentsPart(item, act, me, readOnly, since = null) {
   });
   return h("section", { class: "part", id: "commitments" },
     h("ul", { class: "cards" }, rows,
-      pendingNew.map((m) => h("li", { class: "card pending-box" }, h("strong", { class: "text" }, m.args.text),
+      pendingNew.map((m) => h("li", { class: "card pending-box" }, h("strong", { class: "text", dir: "auto" }, m.args.text),
         ` · ${ownerName(state, m.args.owner_id)}`, m.args.due ? ` · by ${day(m.args.due)}` : "", " (not yet synced)"))),
     !rows.length && !pendingNew.length && h("p", { class: "muted" }, "No commitments yet."),
     !readOnly && h("details", {}, h("summary", {}, "Make a commitment"),
-      form((values, f) => { act("make_commitment", { commitment_id: crypto.randomUUID(), text: values.text,
-        owner_id: values.owner_id, due: values.due || null }); f.reset(); },
+      drafted("commitment-new", "A new commitment", form((values, f) => {
+        act("make_commitment", { commitment_id: crypto.randomUUID(), text: values.text,
+          owner_id: values.owner_id, due: values.due || null });
+        f.reset();
+      },
       h("label", {}, "What", h("input", { name: "text", required: true, maxlength: 500 })),
       h("label", {}, "Who", ownerSelect(me)),
       h("label", {}, "By when", h("input", { name: "due", type: "date" })),
-      h("button", { type: "submit", class: "primary" }, "Add commitment"))));
+      h("button", { type: "submit", class: "primary" }, "Add commitment")))));
 }
 
 // Someone else's commitment is withdrawn only with a reason, and after saying yes once more.
 function withdrawForm(state, cid, c, act) {
   const owner = ownerName(state, c.owner_id);
   const error = h("p", { class: "error", role: "alert" });
-  const withdrawing = form(({ reason }, f) => {
+  const withdrawing = drafted(`withdraw:${cid}`, `Why withdraw ${c.text}`, form(({ reason }, f) => {
     if (!reason.trim()) { error.textContent = "Say why, so that they know."; f.querySelector("textarea").focus(); return; }
     if (!confirm(`Withdraw ${owner}'s commitment “${c.text}”? Everyone will see that you withdrew it, and why.`)) return;
     act("withdraw_commitment", { commitment_id: cid, reason: reason.trim() });
@@ -158,7 +172,7 @@ function withdrawForm(state, cid, c, act) {
   h("label", {}, `Why withdraw ${owner}'s commitment?`, h("textarea", { name: "reason", maxlength: 1000 })),
   error,
   h("div", { class: "row" }, h("button", { type: "submit", class: "danger" }, "Withdraw it"),
-    h("button", { type: "button", onclick: () => { withdrawing.hidden = true; } }, "Cancel")));
+    h("button", { type: "button", onclick: () => { withdrawing.hidden = true; } }, "Cancel"))));
   withdrawing.hidden = true;
   return withdrawing;
 }
@@ -174,12 +188,12 @@ export function rhythmPart(item, act, readOnly) {
     pending && h("p", { class: "pending-box" }, `Every ${pending.every} ${pending.unit}, next ${day(pending.next_date)} (not yet synced)`),
     !closed && h("p", {}, h("a", { class: "button", href: `#/a/${item.state.id}/review` }, "Hold a review")),
     !readOnly && h("details", {}, h("summary", {}, rhythm ? "Change the rhythm" : "Set a rhythm"),
-      form((v) => act("schedule_review", { every: Number(v.every), unit: v.unit, next_date: v.next_date }),
+      drafted("rhythm", "The review rhythm", form((v) => act("schedule_review", { every: Number(v.every), unit: v.unit, next_date: v.next_date }),
         h("label", {}, "Every", h("input", { name: "every", type: "number", min: 1, max: 365, value: rhythm?.every || 4, required: true })),
         h("label", {}, "Unit", h("select", { name: "unit" },
           ["weeks", "days"].map((u) => h("option", { value: u, selected: rhythm?.unit === u }, u)))),
         h("label", {}, "Next review", h("input", { name: "next_date", type: "date", required: true, value: rhythm?.next || "" })),
-        h("button", { type: "submit" }, "Save rhythm"))));
+        h("button", { type: "submit" }, "Save rhythm")))));
 }
 
 const STANCE_WORDS = { support: "supports", live_with: "can live with", object: "objects to" };
@@ -264,7 +278,7 @@ export function invitePart(state, act) {
         const uses = i.uses || 1;
         const left = uses - (i.joined?.length || 0);
         return h("li", { class: "card" },
-          h("p", {}, h("strong", { class: "text" }, i.name || "A team link"), " · ",
+          h("p", {}, h("strong", { class: "text", dir: "auto" }, i.name || "A team link"), " · ",
             uses > 1 ? `team link, ${left} of ${uses} places left` : "one-person link", until(i.expires_at)),
           i.by && h("p", { class: "muted" }, `Made by ${nameOf(state, i.by)}${on(i.at)}`),
           h("button", { type: "button", "aria-label": `Revoke the invitation: ${i.name || "team link"}`,
@@ -323,19 +337,19 @@ export function breakCard(state, b, me, { withAnswer = false } = {}) {
   const ours = withAnswer && breakAnswer(state);
   return h("div", { class: `moment ${b.renewed ? "renewed" : "broken"}` },
     h("p", {}, h("strong", {}, `${who(b.by)} said${on(b.at)} that one of us broke our agreement.`)),
-    h("p", { class: "said" }, "What happened: ", b.what_happened),
-    b.needs_discussing && h("p", { class: "said" }, "What needs discussing: ", b.needs_discussing),
+    h("p", { class: "said" }, "What happened: ", h("span", { dir: "auto" }, b.what_happened)),
+    b.needs_discussing && h("p", { class: "said" }, "What needs discussing: ", h("span", { dir: "auto" }, b.needs_discussing)),
     ours && h("div", { class: "ours" }, h("p", { class: "muted" }, `What we agreed for this: ${ours.question}`),
-      h("p", { class: ours.text ? "answer" : "answer muted" }, ours.text || "Not answered yet.")),
+      h("p", { class: ours.text ? "answer" : "answer muted", dir: "auto" }, ours.text || "Not answered yet.")),
     b.renewed && h("p", { class: "said" }, h("strong", {}, `${who(b.renewed.by)} renewed it${on(b.renewed.at)}: `),
-      b.renewed.note || "(no words were kept)"));
+      h("span", { dir: "auto" }, b.renewed.note || "(no words were kept)")));
 }
 
 export function celebrationCard(state, me) {
   const c = state.closing;
   return h("div", { class: "moment closed" },
     h("p", {}, h("strong", {}, `${c.by === me ? "You" : nameOf(state, c.by)} closed this alliance${on(c.at)}.`)),
-    h("p", { class: "said" }, "How we celebrated: ", c.celebration));
+    h("p", { class: "said" }, "How we celebrated: ", h("span", { dir: "auto" }, c.celebration)));
 }
 
 export function lifePart(item, act, me) {
@@ -350,7 +364,7 @@ export function lifePart(item, act, me) {
       breakCard(state, state.breaks.at(-1), me, { withAnswer: true }),
       h("h2", {}, "Renew the alliance"),
       h("p", {}, "Once you have talked it through, say what you agreed so that you can go on."),
-      form(({ note }, f) => {
+      drafted("renew", "What we agreed, to go on", form(({ note }, f) => {
         if (!note.trim()) {
           renewError.textContent = "Say what you agreed, so the renewal means something.";
           f.querySelector("textarea").focus();
@@ -358,27 +372,27 @@ export function lifePart(item, act, me) {
         }
         act("renew_alliance", { note: note.trim() });
       },
-      h("label", {}, "What we agreed, to go on", h("textarea", { name: "note", maxlength: 10000 })),
+      h("label", {}, "What we agreed, to go on", h("textarea", { name: "note", maxlength: MAX_TEXT })),
       renewError,
-      h("button", { type: "submit", class: "primary" }, "Renew the alliance"))],
+      h("button", { type: "submit", class: "primary" }, "Renew the alliance")))],
     status !== "broken" && status !== "closed" && [
       h("details", {}, h("summary", {}, "One of us broke our agreement"),
-        form((v) => {
+        drafted("break", "What happened", form((v) => {
           if (!confirm("Say that your agreement is broken? Everyone in it will see who said so and what happened, "
             + "until you talk and renew it together.")) return;
           act("break_alliance", { reason: v.reason, needs_discussing: v.needs_discussing });
         },
         h("p", {}, "It happens. Saying so openly is the start of repairing it: you talk, then renew the alliance."),
-        h("label", {}, "What happened", h("textarea", { name: "reason", required: true, maxlength: 10000 })),
-        h("label", {}, "What needs discussing", h("textarea", { name: "needs_discussing", maxlength: 10000 })),
-        h("button", { type: "submit", class: "danger" }, "Say our agreement is broken"))),
+        h("label", {}, "What happened", h("textarea", { name: "reason", required: true, maxlength: MAX_TEXT })),
+        h("label", {}, "What needs discussing", h("textarea", { name: "needs_discussing", maxlength: MAX_TEXT })),
+        h("button", { type: "submit", class: "danger" }, "Say our agreement is broken")))),
       h("details", {}, h("summary", {}, "Close the alliance, with a celebration"),
-        form((v) => act("close_alliance", { celebration: v.celebration }),
+        drafted("close", "How you celebrated", form((v) => act("close_alliance", { celebration: v.celebration }),
           h("p", {}, "Closing is for when the goal is reached or the work is done. The alliance stays readable."),
           openCount > 0 && h("p", {}, openCount === 1 ? "The 1 open commitment will be marked as left open when the alliance closed."
             : `The ${openCount} open commitments will be marked as left open when the alliance closed.`),
-          h("label", {}, "How did you celebrate?", h("textarea", { name: "celebration", required: true, maxlength: 10000 })),
-          h("button", { type: "submit", class: "primary" }, "Close the alliance")))],
+          h("label", {}, "How did you celebrate?", h("textarea", { name: "celebration", required: true, maxlength: MAX_TEXT })),
+          h("button", { type: "submit", class: "primary" }, "Close the alliance"))))],
     past.some((b) => b !== state.breaks.at(-1) || b.renewed) && h("div", {},
       h("h2", {}, "Past breaks and renewals"),
       h("ul", { class: "cards" }, past.filter((b) => b.renewed || status !== "broken" || b !== state.breaks.at(-1))
@@ -417,13 +431,16 @@ export function morePart(item, act, me, say) {
   const thanks = [...(state.appreciations || [])].reverse();
   return h("section", { class: "part", id: "more" },
     !closed && others.length > 0 && h("details", {}, h("summary", {}, "Appreciate someone"),
-      form((v, f) => { act("appreciate", { participant_id: v.participant_id, note: v.note }); f.reset(); },
-        h("label", {}, "Who", h("select", { name: "participant_id" }, others.map(([uid, p]) => h("option", { value: uid }, p.name)))),
-        h("label", {}, "What you appreciate", h("textarea", { name: "note", required: true })),
-        h("button", { type: "submit" }, "Send appreciation"))),
+      drafted("appreciate", "What you appreciate", form((v, f) => {
+        act("appreciate", { participant_id: v.participant_id, note: v.note });
+        f.reset();
+      },
+      h("label", {}, "Who", h("select", { name: "participant_id" }, others.map(([uid, p]) => h("option", { value: uid }, p.name)))),
+      h("label", {}, "What you appreciate", h("textarea", { name: "note", required: true, maxlength: MAX_TEXT })),
+      h("button", { type: "submit" }, "Send appreciation")))),
     thanks.length > 0 && h("ul", { class: "cards" }, thanks.map((a) => h("li", { class: "card" },
       h("p", {}, h("strong", {}, `${nameOf(state, a.by)} to ${nameOf(state, a.to || a.participant_id)}${on(a.at)}:`)),
-      h("p", { class: "said" }, a.note)))),
+      h("p", { class: "said", dir: "auto" }, a.note)))),
     h("h2", {}, "Export and print"),
     h("div", { class: "row" },
       h("button", { type: "button", onclick: () => download(state.id, "export.html", say) }, "Print"),

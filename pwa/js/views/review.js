@@ -2,7 +2,7 @@
 // keeping to it?), who came, notes, what to keep, start and stop, and the next
 // date. Everything comes from this device's copy; the review goes to the outbox.
 
-import { day, h, show, uuid } from "../dom.js";
+import { MAX_TEXT, day, h, show, uuid } from "../dom.js";
 import { nameOf, one } from "../model.js";
 import * as sync from "../sync.js";
 
@@ -40,11 +40,11 @@ function commitmentQuestion(state, c, index) {
   const choice = (value, words) => h("label", { class: "choice" },
     h("input", { type: "radio", name, value, dataset: { commitment: c.id } }), words);
   return h("li", { class: "card" },
-    h("p", {}, h("strong", { id: `${name}-what` }, c.text)),
-    h("p", { class: "muted" }, nameOf(state, c.owner), c.due ? ` · by ${day(c.due)}` : " · no due date",
-      c.pending && h("span", { class: "pending" }, " · not yet synced")),
-    h("div", { role: "radiogroup", "aria-labelledby": `${name}-ask ${name}-what` },
-      h("p", { id: `${name}-ask` }, "Are we keeping to it?"),
+    h("fieldset", {},
+      h("legend", {}, h("strong", { dir: "auto" }, c.text), h("span", { class: "visually-hidden" }, ": are we keeping to it?")),
+      h("p", { class: "muted" }, h("span", { dir: "auto" }, nameOf(state, c.owner)), c.due ? ` · by ${day(c.due)}` : " · no due date",
+        c.pending && h("span", { class: "pending" }, " · not yet synced")),
+      h("p", { "aria-hidden": "true" }, "Are we keeping to it?"),
       h("div", { class: "row" }, choice("yes", "Yes"), choice("no", "No"))));
 }
 
@@ -55,7 +55,7 @@ function reviewCard(state, r, pending) {
     h("h3", {}, `Review of ${day(r.held_on)}`, pending && h("span", { class: "pending" }, " (not yet synced)")),
     h("p", {}, `With ${r.attendees.map((uid) => nameOf(state, uid)).join(", ")}.`,
       kept.length ? ` ${kept.filter(Boolean).length} of ${kept.length} commitments kept.` : ""),
-    said.map(([label, text]) => h("p", { class: "answer" }, h("strong", {}, `${label}: `), text)),
+    said.map(([label, text]) => h("p", { class: "answer" }, h("strong", {}, `${label}: `), h("span", { dir: "auto" }, text))),
     r.next_date && h("p", { class: "muted" }, `Next review ${day(r.next_date)}.`));
 }
 
@@ -104,23 +104,22 @@ export default async function review({ main, id }) {
     h("h1", {}, "Hold a review"),
     h("p", { class: "muted" }, state.title),
     closed ? h("p", {}, "This alliance is closed: it can be read but no longer reviewed.")
-      : h("form", { class: "stack", onsubmit: submit },
+      : h("form", { class: "stack", onsubmit: submit, dataset: { draft: "review", draftName: "This review" } },
         h("label", {}, "Held on", h("input", { type: "date", name: "held_on", required: true, value: isoDay(new Date()) })),
         h("section", { class: "part" },
           h("h2", {}, "Our commitments"),
           commitments.length ? h("ul", { class: "cards" }, commitments.map((c, i) => commitmentQuestion(state, c, i)))
             : h("p", { class: "muted" }, "No open commitments to walk through.")),
         h("section", { class: "part" },
-          h("h2", { id: "review-who" }, "Who took part"),
-          h("div", { role: "group", "aria-labelledby": "review-who" },
+          h("fieldset", {}, h("legend", {}, h("h2", {}, "Who took part")),
             members.map(([uid, p]) => h("label", { class: "choice" },
-              h("input", { type: "checkbox", name: "attendee", value: uid, checked: true }), p.name)))),
+              h("input", { type: "checkbox", name: "attendee", value: uid, checked: true }), h("span", { dir: "auto" }, p.name))))),
         h("section", { class: "part" },
           h("h2", {}, "What we say"),
-          h("label", {}, "Notes", h("textarea", { name: "notes", maxlength: 10000 })),
-          h("label", {}, "What to keep doing", h("textarea", { name: "keep", maxlength: 10000 })),
-          h("label", {}, "What to start", h("textarea", { name: "start", maxlength: 10000 })),
-          h("label", {}, "What to stop", h("textarea", { name: "stop", maxlength: 10000 })),
+          h("label", {}, "Notes", h("textarea", { name: "notes", maxlength: MAX_TEXT })),
+          h("label", {}, "What to keep doing", h("textarea", { name: "keep", maxlength: MAX_TEXT })),
+          h("label", {}, "What to start", h("textarea", { name: "start", maxlength: MAX_TEXT })),
+          h("label", {}, "What to stop", h("textarea", { name: "stop", maxlength: MAX_TEXT })),
           h("label", {}, "Next review", h("input", { type: "date", name: "next_date", value: nextDate(state.rhythm) })),
           state.rhythm ? h("p", { class: "muted" }, `Your rhythm: every ${state.rhythm.every} ${state.rhythm.unit}.`)
             : h("p", { class: "muted" }, "No review rhythm is set: the date is kept with this review only.")),
