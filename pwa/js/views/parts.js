@@ -1,5 +1,5 @@
-// Parts of the alliance's screens: conflicts, commitments, review rhythm, consent,
-// inviting, the hard moments (break, renew, close), appreciating and exporting.
+// Parts of the alliance's screens: conflicts, commitments, review rhythm,
+// inviting (consent has its own module, consent.js), the hard moments (break, renew, close), appreciating and exporting.
 
 import { ApiError, call } from "../api.js";
 import { day, h } from "../dom.js";
@@ -180,34 +180,6 @@ export function rhythmPart(item, act, readOnly) {
           ["weeks", "days"].map((u) => h("option", { value: u, selected: rhythm?.unit === u }, u)))),
         h("label", {}, "Next review", h("input", { name: "next_date", type: "date", required: true, value: rhythm?.next || "" })),
         h("button", { type: "submit" }, "Save rhythm"))));
-}
-
-const STANCE_WORDS = { support: "supports", live_with: "can live with", object: "objects to" };
-
-export function consentPart(item, act, me, readOnly) {
-  const state = item.state;
-  const mine = pendingValue(item, "give_consent", () => true);
-  const reason = h("input", { name: "reason", maxlength: 1000, "aria-label": "Why you object (needed to object)" });
-  const give = (stance) => act("give_consent", { version: state.content_version, stance, reason: reason.value });
-  return h("section", { class: "part", id: "consent" },
-    h("p", {}, `Current version: ${state.content_version}.`,
-      state.agreed_versions.length ? ` Agreed versions: ${state.agreed_versions.join(", ")}.` : " Not agreed yet."),
-    h("ul", {}, members(state).map(([uid, p]) => {
-      const c = state.consents[uid];
-      const current = c && c.version === state.content_version;
-      return h("li", {}, uid === me ? "You" : p.name, ": ",
-        current ? `${STANCE_WORDS[c.stance]} this version${on(c.at)}${c.reason ? ` (${c.reason})` : ""}`
-          : h("strong", {}, "has not consented to this version yet"));
-    })),
-    mine && h("p", { class: "pending-box" }, `Your consent (${STANCE_WORDS[mine.stance]}) is not yet synced.`),
-    state.status === "broken" && h("p", {}, "The agreement is broken: renew it together before consenting again."),
-    !readOnly && state.status !== "broken" && h("div", { class: "stack" },
-      h("div", { class: "row" },
-        h("button", { type: "button", class: "primary", onclick: () => give("support") }, "I support it"),
-        h("button", { type: "button", onclick: () => give("live_with") }, "I can live with it")),
-      h("label", {}, "I object, because…", reason),
-      h("button", { type: "button", onclick: () => (reason.value.trim() ? give("object") : reason.focus()) }, "Object")),
-    h("p", { class: "muted" }, `${nameOf(state, state.facilitator)} facilitates.`));
 }
 
 // ----- inviting: a link made on the server, shown once, right under the button -----
