@@ -3,7 +3,6 @@
 // versions show wherever a version does. Also the content hash of PROTOCOL.md's recipe,
 // recomputed on this phone.
 
-import { day } from "./dom.js";
 import { nameOf } from "./model.js";
 
 // "Ann and Sam", "Ann, Bo and Sam".
@@ -22,7 +21,8 @@ export function agreementOf(state, version) {
 export function agreedWords(state, agreement) {
   if (!agreement.at) return "Agreed";
   const who = names(Object.keys(agreement.consents || {}).map((uid) => nameOf(state, uid)));
-  return `Agreed on ${day(agreement.at.slice(0, 10))}${who ? ` by ${who}` : ""}`;
+  const on = new Date(agreement.at).toLocaleDateString(undefined, { day: "numeric", month: "long", year: "numeric" });
+  return `Agreed on ${on}${who ? ` by ${who}` : ""}`;
 }
 
 // "version 7, “after our first review”": the number with its name, if it has one.

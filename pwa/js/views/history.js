@@ -37,6 +37,7 @@ const UNREACHABLE = "The server could not be reached, and the history needs a co
 
 // What the reader chose, kept while the same screen is redrawn by a sync.
 let memory = { id: null, who: "", kind: "", shown: PAGE };
+const checked = new Map(); // "<alliance id>/<version>" -> what the check on this phone found
 
 const problem = (error) => (error instanceof ApiError ? error.message : UNREACHABLE);
 
@@ -79,7 +80,8 @@ export default async function history(context) {
 function versionSaid(state, version) {
   if (!state) return `version ${version}`;
   if (version === state.version) return `now (${versionLabel(state, state.content_version)})`;
-  return versionWords(state, version).replace(/^Version/, "version");
+  const words = versionWords(state, version);
+  return words[0].toLowerCase() + words.slice(1);
 }
 
 async function timeline({ main, id, item, state, me, get, back, title }) {
@@ -334,16 +336,20 @@ async function restorePreview({ main, id, item, state, me, query, get, back, tit
 async function evidence({ main, id, state, query, get, back, title }) {
   const version = Number(query.get("version"));
   const proof = await get(`/evidence?version=${version}`);
-  const said = h("p", { class: "check-result", role: "status" });
+  const key = `${id}/${version}`;
+  const said = h("p", { class: "check-result", role: "status" }, checked.get(key) || "");
+  // A sync may redraw the screen while it checks: the words go to the screen as it is then.
+  const tell = (words) => { for (const p of [said, document.querySelector(".check-result")]) if (p) p.textContent = words; };
   const short = (hash) => h("code", { class: "hash" }, hash);
   const who = (c) => c.name || nameOf(state, c.user_id);
   const check = h("button", { type: "button", class: "primary", onclick: async () => {
     check.disabled = true;
-    said.textContent = "Checking…";
+    tell("Checking…");
     try {
-      said.textContent = await checkHere(proof, version, get);
+      checked.set(key, await checkHere(proof, version, get));
+      tell(checked.get(key));
     } catch (error) {
-      said.textContent = problem(error);
+      tell(problem(error));
     }
     check.disabled = false;
   } }, "Check it on this phone");
