@@ -26,8 +26,7 @@ export function agreedWords(state, agreement) {
 }
 
 // "version 7, “after our first review”": the number with its name, if it has one.
-export function versionLabel(state, version) {
-  const name = nameOfVersion(state, version);
+export function versionLabel(state, version, name = nameOfVersion(state, version)) {
   return name ? `version ${version}, “${name}”` : `version ${version}`;
 }
 

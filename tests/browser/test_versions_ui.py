@@ -47,7 +47,8 @@ def test_the_consent_part_says_the_agreed_version_in_words_my_stance_and_a_name_
     ann, bob = on_phone(phone, ann_api, alliance_id, "ann"), on_phone(phone, bob_api, alliance_id, "bob")
     ann.section("consent")
     part = ann.page.locator("#consent")
-    expect(part.locator(".version-now")).to_contain_text(AGREED)
+    expect(part.locator(".version-now")).to_have_text(f"Version {version}")
+    expect(part).to_contain_text(AGREED)
     expect(part).to_contain_text("You support this version")
     expect(part).to_contain_text("Bob supports this version")
     expect(part).not_to_contain_text("Current version")
@@ -60,14 +61,14 @@ def test_the_consent_part_says_the_agreed_version_in_words_my_stance_and_a_name_
     part.get_by_text("Name this version", exact=True).click()
     part.get_by_label(f"A name for version {version}").fill("after our first talk")
     part.get_by_role("button", name="Save the name").click()
-    expect(part.locator(".version-now")).to_contain_text("“after our first talk”")
+    expect(part.locator(".version-now")).to_contain_text(f"Version {version}, “after our first talk”")
     expect(part).not_to_contain_text("not yet synced")
     ann.wait_synced()
     assert ann_api.alliance(alliance_id)["version_names"][str(version)]["name"] == "after our first talk"
     assert ann_api.alliance(alliance_id)["content_version"] == version  # naming is no change of content
 
     bob.section("consent")
-    expect(bob.page.locator("#consent .version-now")).to_contain_text(f"version {version}, “after our first talk”")
+    expect(bob.page.locator("#consent .version-now")).to_have_text(f"Version {version}, “after our first talk”")
     expect(bob.page.locator("#consent")).to_contain_text("You support this version")
     bob.go(f"#/a/{alliance_id}/history")  # the history names it too
     expect(bob.page.locator("main ol.cards").get_by_text("“after our first talk”").first).to_be_visible()
@@ -195,7 +196,7 @@ def test_undo_right_after_saving_an_answer_brings_back_the_text_before_also_offl
     assert "Offline words." in texts[1] and "First words." in texts[0], texts
 
 
-def test_undo_brings_a_completed_commitment_back_open(phone, account):
+def test_undo_brings_a_completed_or_withdrawn_commitment_back_open(phone, account):
     ann_api = account("Ann")
     alliance_id = ann_api.create_alliance("Undoing done")
     ann = on_phone(phone, ann_api, alliance_id, "ann")
@@ -212,6 +213,18 @@ def test_undo_brings_a_completed_commitment_back_open(phone, account):
     [commitment] = ann_api.alliance(alliance_id)["commitments"].values()
     assert commitment["status"] == "open"
     assert [e["kind"] for e in ann_api.history(alliance_id)[:2]] == ["CommitmentReopened", "CommitmentCompleted"]
+
+    # Withdrawing my own asks first, saying what happens, and can be undone too.
+    dialogs = []
+    ann.page.once("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+    card.get_by_role("button", name="Withdraw").click()
+    expect(bar).to_contain_text("Commitment withdrawn.")
+    assert dialogs and "everyone consents again" in dialogs[0] and "Undo" in dialogs[0], dialogs
+    bar.get_by_role("button", name="Undo").click()
+    expect(bar).to_contain_text("The commitment is open again.")
+    expect(card).not_to_contain_text("not yet synced")
+    ann.wait_synced()
+    assert [e["kind"] for e in ann_api.history(alliance_id)[:2]] == ["CommitmentReopened", "CommitmentWithdrawn"]
 
 
 def test_the_proof_of_consent_is_checked_on_this_phone_and_matches(phone, account):

@@ -22,7 +22,7 @@ function stanceWords(state, uid, me) {
       h("strong", {}, "not again since the renewal")];
   }
   if (c.version !== state.content_version) {
-    return [who, ` ${GAVE[c.stance]} an earlier ${versionLabel(state, c.version)}${on(c.at)}; `,
+    return [who, ` ${GAVE[c.stance]} an earlier version (${versionLabel(state, c.version)})${on(c.at)}; `,
       h("strong", {}, "not this one yet")];
   }
   return [uid === me ? MINE[c.stance] : `${who} ${STANCES[c.stance]}`, ` this version${on(c.at)}${why}`];
@@ -33,7 +33,7 @@ function standing(state) {
   if (state.status === "agreed" && now) return `${agreedWords(state, now)}.`;
   const last = state.agreements?.at(-1);
   if (state.status === "broken") return "The agreement is broken: renew it together before consenting again.";
-  return last ? `Changed since it was last agreed (${agreedWords(state, last).toLowerCase()}): consent again.`
+  return last ? `Changed since it was last agreed (${agreedWords(state, last).replace(/^A/, "a")}): consent again.`
     : "Not agreed yet.";
 }
 
@@ -53,7 +53,7 @@ export function consentPart(item, act, me, readOnly) {
   const name = naming ? naming.name : nameOfVersion(state, version);
   const agreements = [...(state.agreements || [])].reverse();
   return h("section", { class: "part", id: "consent" },
-    h("p", { class: "version-now" }, h("strong", {}, "This version: "), h("span", { dir: "auto" }, versionWords(state, version)),
+    h("p", { class: "version-now" }, h("strong", { dir: "auto" }, `V${versionLabel(state, version, name).slice(1)}`),
       naming && h("span", { class: "pending" }, " (its name is not yet synced)")),
     h("p", {}, standing(state)),
     h("h2", {}, "Where each of us stands"),

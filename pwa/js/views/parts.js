@@ -127,7 +127,8 @@ export function commitmentsPart(item, act, me, readOnly, since = null) {
         h("button", { type: "button", onclick: () => act("complete_commitment", { commitment_id: cid }) }, "Done"),
         h("button", { type: "button", onclick: () => { editor.hidden = !editor.hidden; } }, "Change"),
         h("button", { type: "button", onclick: () => {
-          if (mine) act("withdraw_commitment", { commitment_id: cid, reason: "" });
+          if (mine) confirm(`Withdraw your commitment “${c.text}”? It is no longer part of the agreement, so everyone consents `
+            + "again; the history keeps it, and Undo right after brings it back.") && act("withdraw_commitment", { commitment_id: cid, reason: "" });
           else { withdrawing.hidden = false; withdrawing.querySelector("textarea").focus(); }
         } }, "Withdraw")),
       editor, withdrawing);
@@ -152,7 +153,8 @@ function withdrawForm(state, cid, c, act) {
   const error = h("p", { class: "error", role: "alert" });
   const withdrawing = form(({ reason }, f) => {
     if (!reason.trim()) { error.textContent = "Say why, so that they know."; f.querySelector("textarea").focus(); return; }
-    if (!confirm(`Withdraw ${owner}'s commitment “${c.text}”? Everyone will see that you withdrew it, and why.`)) return;
+    if (!confirm(`Withdraw ${owner}'s commitment “${c.text}”? Everyone will see that you withdrew it, and why. It is no longer `
+      + "part of the agreement, so everyone consents again; the history keeps it, and Undo right after brings it back.")) return;
     act("withdraw_commitment", { commitment_id: cid, reason: reason.trim() });
   },
   h("label", {}, `Why withdraw ${owner}'s commitment?`, h("textarea", { name: "reason", maxlength: 1000 })),
@@ -336,8 +338,8 @@ export function lifePart(item, act, me) {
     status !== "broken" && status !== "closed" && [
       h("details", {}, h("summary", {}, "One of us broke our agreement"),
         form((v) => {
-          if (!confirm("Say that your agreement is broken? Everyone in it will see who said so and what happened, "
-            + "until you talk and renew it together.")) return;
+          if (!confirm("Say that your agreement is broken? Everyone in it will see who said so and what happened. Nobody can "
+            + "consent until you talk and one of you renews it; then the others consent again.")) return;
           act("break_alliance", { reason: v.reason, needs_discussing: v.needs_discussing });
         },
         h("p", {}, "It happens. Saying so openly is the start of repairing it: you talk, then renew the alliance."),
@@ -404,5 +406,6 @@ export function morePart(item, act, me, say) {
       h("button", { type: "button", onclick: () => download(state.id, "audit.html", say, anchor(item)) }, "Audit page")),
     !closed && others.length > 0 && [h("h2", {}, "Leaving"),
       h("p", {}, h("button", { type: "button", class: "danger",
-        onclick: () => confirm("Leave this alliance? You will no longer see it.") && act("leave_alliance", {}) }, "Leave this alliance"))]);
+        onclick: () => confirm("Leave this alliance? You will no longer see it or hear of it, and the others go on without "
+          + "you. Only a new invitation brings you back.") && act("leave_alliance", {}) }, "Leave this alliance"))]);
 }
