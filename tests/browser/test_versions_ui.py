@@ -102,7 +102,7 @@ def test_compare_now_with_the_last_agreed_version_without_typing_a_number(phone,
     ann.go(f"#/a/{alliance_id}/history")
     entry = ann.page.locator("main ol.cards > li").filter(has_text="Weekly calls")
     entry.get_by_role("link", name="Compare with now").click()
-    expect(ann.page.get_by_role("heading", name="Compare versions")).to_be_visible()
+    expect(ann.page.get_by_role("heading", name="Compare two versions")).to_be_visible()
     expect(ann.page.locator("main")).to_contain_text("to now (version")
     # And two versions picked by name from the picker.
     ann.go(f"#/a/{alliance_id}/compare")

@@ -30,7 +30,7 @@ const SECTIONS = { title: "Title", questions: "Questions", answers: "Answers", o
 const CHANGE_WORDS = { added: "Added", removed: "Removed", changed: "Changed" };
 const STANCE_WORDS = { support: "supports", live_with: "can live with", object: "objects to" };
 const GAVE = { support: "supported it", live_with: "could live with it", object: "objected to it" };
-const TITLES = { history: "History", compare: "Compare versions", restore: "Restore a version", evidence: "Proof of consent" };
+const TITLES = { history: "History", compare: "Compare two versions", restore: "Restore a version", evidence: "Proof of consent" };
 const OFFLINE = "You are offline, and this part of the history was not read on this phone before: come back "
   + "to it when you are online. Everything else in the alliance works offline.";
 const UNREACHABLE = "The server could not be reached, and the history needs a connection: try again when you are online.";
@@ -76,11 +76,15 @@ export default async function history(context) {
   }
 }
 
-// A version in words, for any event version: now, a version agreed or named, or its number.
-function versionSaid(state, version) {
+// A version in words, for any event version: now, a version agreed or named, or the content
+// version it showed (read from the server when this phone does not know it: events that changed
+// no content, a consent or a review, show the content version before them).
+async function versionSaid(state, version, get) {
   if (!state) return `version ${version}`;
   if (version === state.version) return `now (${versionLabel(state, state.content_version)})`;
-  const words = versionWords(state, version);
+  const known = agreementOf(state, version) || state.version_names?.[version];
+  const content = known ? version : (await get(`?version=${version}`).catch(() => null))?.content_version || version;
+  const words = versionWords(state, content);
   return words[0].toLowerCase() + words.slice(1);
 }
 
@@ -211,10 +215,10 @@ function asItWasPart(s, version, now) {
 }
 
 // Two versions picked by what they are called: now, the agreed ones, the named ones.
-function picker(id, state, from, to) {
+function picker(id, state, from, to, said = {}) {
   const choices = versionChoices(state);
   const known = (v) => choices.some((c) => c.version === v);
-  const extra = (v) => (v && !known(v) ? [{ version: v, words: versionSaid(state, v) }] : []);
+  const extra = (v) => (v && !known(v) ? [{ version: v, words: said[v] || `version ${v}` }] : []);
   const select = (name, label, selected) => h("label", { for: `compare-${name}` }, label,
     h("select", { id: `compare-${name}`, name }, [...choices, ...extra(selected)].map((c) =>
       h("option", { value: c.version, selected: c.version === selected }, c.words))));
@@ -250,12 +254,13 @@ async function comparison({ main, id, item, state, me, query, get, back, title }
   const old = to === state.version && from < to ? { version: from, side: "before" }
     : from === state.version && to < from ? { version: to, side: "after" } : null;
   const act = old && state.status !== "closed" && undoable(item, me, (name, args) => sync.mutate(name, id, args));
+  const said = { [diff.from]: await versionSaid(state, diff.from, get), [diff.to]: await versionSaid(state, diff.to, get) };
   show(main, back, title,
-    h("p", { dir: "auto" }, `From ${versionSaid(state, diff.from)} to ${versionSaid(state, diff.to)}. `, diff.empty
+    h("p", { dir: "auto" }, `From ${said[diff.from]} to ${said[diff.to]}. `, diff.empty
       ? "Nothing changed in the agreement, its people or their consent (reviews, thanks and breaks are not compared)."
       : ["Removed words are ", h("del", {}, "struck through"), "; added words are ", h("ins", {}, "underlined"), "."]),
     changesList(diff, state, act ? { ...old, act } : null),
-    h("details", { class: "part" }, h("summary", {}, "Compare other versions"), picker(id, state, from, to)));
+    h("details", { class: "part" }, h("summary", {}, "Compare other versions"), picker(id, state, from, to, said)));
 }
 
 function changesList(diff, state, bringBack) {
@@ -307,7 +312,7 @@ async function restorePreview({ main, id, item, state, me, query, get, back, tit
     return;
   }
   const diff = await get(`/diff?from=${state.version}&to=${version}`);
-  const label = versionSaid(state, version);
+  const label = await versionSaid(state, version, get);
   const act = undoable(item, me, (name, args) => sync.mutate(name, id, args));
   // A restore brings back the content; who is in it and their consent stay as they are.
   const changes = diff.changes.filter((c) => !["participants", "consents"].includes(c.section));
