@@ -42,7 +42,7 @@ def agreement(alliance: Alliance, today: date) -> dict[str, Any]:
         "id": str(alliance.id), "title": alliance.title,
         "status": STATUS_WORDS.get(alliance.status, alliance.status), "status_key": alliance.status,
         "template": template.title if template else alliance.template,
-        "version": alliance.version, "content_version": alliance.content_version,
+        "version": _version_words(alliance, alliance.content_version),
         "printed": day(today.isoformat()),
         "participants": [{"name": p["name"], "role": p["role"], "left": p["status"] != "joined"}
                          for p in alliance.participants.values()],
@@ -53,7 +53,7 @@ def agreement(alliance: Alliance, today: date) -> dict[str, Any]:
                         for c in alliance.commitments.values()],
         "rhythm": _rhythm(alliance.rhythm),
         "reviews": [_review(alliance, r) for r in sorted(alliance.reviews.values(), key=lambda r: r["held_on"])],
-        "agreed_versions": ", ".join(str(v) for v in alliance.agreed_versions),
+        "agreements": [_agreement_words(alliance, a) for a in alliance.all_agreements()],
         "consents": [{"who": name(uid), "words": _consent(alliance, uid)} for uid in alliance.members()],
         "breaks": [{"who": name(b["by"]), "what_happened": b["what_happened"],
                     "needs_discussing": b["needs_discussing"],
@@ -62,6 +62,25 @@ def agreement(alliance: Alliance, today: date) -> dict[str, Any]:
         "closing": {"who": name(alliance.closing["by"]), "celebration": alliance.closing["celebration"]}
         if alliance.closing else None,
     }
+
+
+def _version_words(alliance: Alliance, version: int) -> str:
+    """'version 4, "after our first review"': the content version (the one a person is shown), with its name."""
+    name = alliance.version_names.get(str(version), {}).get("name")
+    return f"version {version}, “{name}”" if name else f"version {version}"
+
+
+def _names(names: list[str]) -> str:
+    return " and ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _agreement_words(alliance: Alliance, agreement: dict) -> str:
+    """'Agreed on 3 December 2026 by Ann and Sam (version 4)'; without who and when for an old record."""
+    version = _version_words(alliance, agreement["version"])
+    if not agreement["at"]:
+        return f"Agreed: {version}"
+    who = _names([alliance.name_of(uid) for uid in agreement["consents"]])
+    return f"Agreed on {day(agreement['at'][:10])}{f' by {who}' if who else ''} ({version})"
 
 
 def _rhythm(rhythm: dict | None) -> str:
@@ -178,9 +197,8 @@ def markdown(doc: dict) -> str:
                     out += ["", f"{label.capitalize()}: {md(r[label])}"]
             if r["next"]:
                 out += ["", f"Next review: {r['next']}."]
-    out += ["", "## Consent", "",
-            f"Agreed versions: {doc['agreed_versions']}." if doc["agreed_versions"] else "Not agreed yet.",
-            f"Current version of the content: {doc['content_version']}.", ""]
+    out += ["", "## Consent", "", *([f"- {md_line(a)}" for a in doc["agreements"]] or ["Not agreed yet."]),
+            "", f"This is {md_line(doc['version'])}.", ""]
     out += [f"- {md_line(c['who'])}: {md_line(c['words'])}" for c in doc["consents"]]
     if doc["breaks"]:
         out += ["", "## Breaks and renewals"]
@@ -194,7 +212,7 @@ def markdown(doc: dict) -> str:
     if doc["closing"]:
         out += ["", "## Closing celebration", "", f"Closed by {md_line(doc['closing']['who'])}, celebrating:", "",
                 md(doc["closing"]["celebration"])]
-    out += ["", "---", "", f"Version {doc['version']}, printed {doc['printed']}.", ""]
+    out += ["", "---", "", f"V{md_line(doc['version'])[1:]}, printed {doc['printed']}.", ""]
     return "\n".join(out)
 
 

@@ -283,11 +283,10 @@ def test_every_screen_has_no_serious_accessibility_problem_in_light_or_dark_and_
     entry = page.locator("main ol.cards > li").first
     entry.get_by_role("button", name="View as it was").click()
     expect(entry.get_by_role("heading", name=f"As it was at version {version}", exact=False)).to_be_visible()
-    entry.get_by_role("button", name="Compare").click()
     check_screen(ann, "history-opened", problems)
 
     ann.go(f"#/a/{alliance_id}/compare?from=1&to={version}")
-    expect(page.get_by_text(f"From version 1 to version {version}.")).to_be_visible()
+    expect(page.get_by_text(f"From version 1 to now (version {version}).")).to_be_visible()
     check_screen(ann, "compare", problems)
 
     ann.go("#/devices")
@@ -347,3 +346,51 @@ def test_every_button_and_link_of_the_alliance_screen_is_at_least_44_px(phone, f
         if closed or small_targets(ann.page):
             small[key or "top"] = closed or small_targets(ann.page)
     assert small == {}, f"targets under {MIN_TARGET}x{MIN_TARGET} px: {small}"
+
+
+def test_the_screens_of_versions_restore_proof_and_undo_have_no_serious_problem_and_big_targets(
+        phone, full_alliance):
+    """Issue 11's new screens and states: an agreed version in words and a stance given, comparing
+    by name, the restore preview with "Bring back", the proof of consent checked, and Undo."""
+    ann_api, bob_api, alliance_id, _ = full_alliance
+    version = ann_api.alliance(alliance_id)["content_version"]
+    for api in (ann_api, bob_api):
+        [result] = api.push([{"alliance_id": alliance_id, "name": "give_consent",
+                              "args": {"version": version, "stance": "support"}}])["results"]
+        assert result["status"] == "applied", result
+    ann_api.push([{"alliance_id": alliance_id, "name": "name_version", "args": {"version": version, "name": "our start"}},
+                  {"alliance_id": alliance_id, "name": "answer_question",
+                   "args": {"question_id": "purpose.outcomes", "text": "I lead every meeting calmly.", "base_revision": 1}}])
+    problems: list[str] = []
+    ann = phone("ann")
+    page = ann.page
+    ann.sign_in(ann_api)
+    ann.go(f"#/a/{alliance_id}/s/consent")
+    expect(page.locator("#consent")).to_contain_text("Changed since it was last agreed")
+    ann.wait_synced()
+    open_everything(page)
+    check_screen(ann, "versions-consent", problems)
+
+    ann.go(f"#/a/{alliance_id}/compare")
+    expect(page.get_by_role("link", name="Now vs last agreed")).to_be_visible()
+    check_screen(ann, "versions-compare-picker", problems)
+    page.get_by_role("link", name="Now vs last agreed").click()
+    expect(page.get_by_role("button", name="Bring back this answer").first).to_be_visible()
+    check_screen(ann, "versions-compare-last-agreed", problems)
+
+    ann.go(f"#/a/{alliance_id}/restore?version={version}")
+    expect(page.get_by_role("button", name="Restore all of this")).to_be_visible()
+    check_screen(ann, "versions-restore-preview", problems)
+
+    ann.go(f"#/a/{alliance_id}/evidence?version={version}")
+    page.get_by_role("button", name="Check it on this phone").click()
+    expect(page.locator(".check-result")).to_contain_text("It matches")
+    check_screen(ann, "versions-evidence", problems)
+
+    ann.go(f"#/a/{alliance_id}/s/commitments")
+    page.locator("#commitments .card").filter(has_text="Send the agenda").get_by_role("button", name="Done").click()
+    expect(page.locator(".undo-bar")).to_contain_text("Marked done.")
+    check_screen(ann, "versions-undo", problems)
+
+    assert problems == [], "serious or critical accessibility problems, or targets under 44x44 px:\n" \
+        + "\n".join(problems)

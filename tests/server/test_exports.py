@@ -66,10 +66,22 @@ def test_the_printable_agreement_says_what_was_agreed(world):
     assert ANSWER in page and COMMITMENT in page
     assert "Purpose and outcomes" in page and "What brings you to coaching right now?" in page
     assert "1 February 2027" in page and "Every 2 weeks; next review 10 March 2027." in page
-    assert "Ann: supports version 4" in page and "Agreed versions: 4." in page
-    assert re.search(r"Version 5, printed \d{1,2} \w+ \d{4}\.", page)
+    assert "Ann: supports version 4" in page
+    assert re.search(r"Agreed on \d{1,2} \w+ \d{4} by Ann \(version 4\)\.", page)
+    # One version number: the content version, not the event counter (5 events) beside it.
+    assert re.search(r"Version 4, printed \d{1,2} \w+ \d{4}\.", page) and "ersion 5" not in page
     # its @media print rules make it printable, also when the app opens it from a blob: URL
     assert 'href="http://testserver.local/app/styles.css"' in page
+
+
+def test_the_printout_shows_the_content_version_with_its_name(world):
+    [named] = world.ann.push(("name_version", world.alliance_id, {"version": 4, "name": "after our first talk"}))
+    assert named["status"] == "applied", named
+    page = export(world.ann, world.alliance_id, "export.html").text
+    assert "This is version 4, “after our first talk”." in page
+    assert "Version 4, “after our first talk”, printed" in page and "ersion 6" not in page
+    text = export(world.ann, world.alliance_id, "export.md").text
+    assert "Version 4, “after our first talk”, printed" in text
 
 
 def test_a_closed_agreement_prints_no_next_review_and_says_what_was_left_open(world):
@@ -120,7 +132,7 @@ def test_the_agreement_as_markdown(world):
     assert text.splitlines()[0] == "# Coaching with Ann"
     assert "## Purpose and outcomes" in text and ANSWER in text
     assert f"| {COMMITMENT} | Ann | 1 February 2027 | Open |" in text
-    assert "Version 5, printed" in text
+    assert "Version 4, printed" in text and "ersion 5" not in text
 
 
 def test_markdown_keeps_what_people_wrote_literal(world):

@@ -2,21 +2,25 @@
 // what needs me now, who is in it, and invites; then an outline of its screens, each
 // on its own address (#/a/<id>/s/<key>): the template's sections, commitments, review
 // rhythm, consent, the hard moments, appreciation and export. Also #/a/<id>/review,
-// /history, /compare, and the guided walk (?walk=N). Every edit goes to the outbox and
-// shows at once, marked as not yet synced.
+// /history, /compare, /restore, /evidence, and the guided walk (?walk=N). Every edit goes
+// to the outbox and shows at once, marked as not yet synced.
 
 import { day, h, show } from "../dom.js";
 import { STATUS_WORDS, conflicts, mismatchWords, nameOf, one, reviewState } from "../model.js";
 import { openedBefore } from "../seen.js";
 import * as sync from "../sync.js";
+import { undoable } from "../undo.js";
+import { versionLabel } from "../versions.js";
 import { answerBlock } from "./answers.js";
+import { consentPart } from "./consent.js";
 import { templates } from "./design.js";
 import {
-  breakCard, celebrationCard, commitmentsPart, conflictsPart, consentPart, dueMark, invitePart, lifePart,
+  breakCard, celebrationCard, commitmentsPart, conflictsPart, dueMark, invitePart, lifePart,
   members, morePart, on, openInvitations, rhythmPart, sortedCommitments,
 } from "./parts.js";
 
-const SUBSCREENS = { review: "./review.js", history: "./history.js", compare: "./history.js" };
+const SUBSCREENS = { review: "./review.js", history: "./history.js", compare: "./history.js",
+  restore: "./history.js", evidence: "./history.js" };
 const RECENT_DAYS = 30; // a renewal stays on the top this long
 
 export default async function alliance(context) {
@@ -67,7 +71,7 @@ async function screensOf(item, session, since, say) {
   const state = item.state;
   const me = session.user_id;
   const id = state?.id || item.created.alliance_id;
-  const act = (name, args) => sync.mutate(name, id, args);
+  const act = undoable(item, me, (name, args) => sync.mutate(name, id, args)); // undo.js offers to take it back
   const readOnly = state?.status === "closed";
   const template = state?.template || item.created.args.template;
   const { titles, hints, order } = await templateWords(template);
@@ -191,7 +195,7 @@ function needsMe(id, state, me) {
   const needs = [];
   const open = state.status !== "closed";
   if (open && state.status !== "broken" && state.awaiting_consent?.includes(me)) {
-    needs.push(["consent", `Your consent to version ${state.content_version} is awaited.`, `#/a/${id}/s/consent`]);
+    needs.push(["consent", `Your consent to ${versionLabel(state, state.content_version)} is awaited.`, `#/a/${id}/s/consent`]);
   }
   const count = conflicts(state);
   if (count) needs.push(["conflict", count === 1 ? "1 conflict to resolve." : `${count} conflicts to resolve.`, `#/a/${id}/s/conflicts`]);

@@ -1,5 +1,5 @@
-// Parts of the alliance's screens: conflicts, commitments, review rhythm, consent,
-// inviting, the hard moments (break, renew, close), appreciating and exporting.
+// Parts of the alliance's screens: conflicts, commitments, review rhythm,
+// inviting (consent has its own module, consent.js), the hard moments (break, renew, close), appreciating and exporting.
 
 import { ApiError, call } from "../api.js";
 import { MAX_TEXT, day, h } from "../dom.js";
@@ -138,7 +138,8 @@ export function commitmentsPart(item, act, me, readOnly, since = null) {
         h("button", { type: "button", "aria-label": `Done: ${c.text}`, onclick: () => act("complete_commitment", { commitment_id: cid }) }, "Done"),
         h("button", { type: "button", "aria-label": `Change: ${c.text}`, onclick: () => { editor.hidden = !editor.hidden; } }, "Change"),
         h("button", { type: "button", "aria-label": `Withdraw: ${c.text}`, onclick: () => {
-          if (mine) act("withdraw_commitment", { commitment_id: cid, reason: "" });
+          if (mine) confirm(`Withdraw your commitment “${c.text}”? It is no longer part of the agreement, so everyone consents `
+            + "again; the history keeps it, and Undo right after brings it back.") && act("withdraw_commitment", { commitment_id: cid, reason: "" });
           else { withdrawing.hidden = false; withdrawing.querySelector("textarea").focus(); }
         } }, "Withdraw")),
       editor, withdrawing);
@@ -166,7 +167,8 @@ function withdrawForm(state, cid, c, act) {
   const error = h("p", { class: "error", role: "alert" });
   const withdrawing = drafted(`withdraw:${cid}`, `Why withdraw ${c.text}`, form(({ reason }, f) => {
     if (!reason.trim()) { error.textContent = "Say why, so that they know."; f.querySelector("textarea").focus(); return; }
-    if (!confirm(`Withdraw ${owner}'s commitment “${c.text}”? Everyone will see that you withdrew it, and why.`)) return;
+    if (!confirm(`Withdraw ${owner}'s commitment “${c.text}”? Everyone will see that you withdrew it, and why. It is no longer `
+      + "part of the agreement, so everyone consents again; the history keeps it, and Undo right after brings it back.")) return;
     act("withdraw_commitment", { commitment_id: cid, reason: reason.trim() });
   },
   h("label", {}, `Why withdraw ${owner}'s commitment?`, h("textarea", { name: "reason", maxlength: 1000 })),
@@ -194,34 +196,6 @@ export function rhythmPart(item, act, readOnly) {
           ["weeks", "days"].map((u) => h("option", { value: u, selected: rhythm?.unit === u }, u)))),
         h("label", {}, "Next review", h("input", { name: "next_date", type: "date", required: true, value: rhythm?.next || "" })),
         h("button", { type: "submit" }, "Save rhythm")))));
-}
-
-const STANCE_WORDS = { support: "supports", live_with: "can live with", object: "objects to" };
-
-export function consentPart(item, act, me, readOnly) {
-  const state = item.state;
-  const mine = pendingValue(item, "give_consent", () => true);
-  const reason = h("input", { name: "reason", maxlength: 1000, "aria-label": "Why you object (needed to object)" });
-  const give = (stance) => act("give_consent", { version: state.content_version, stance, reason: reason.value });
-  return h("section", { class: "part", id: "consent" },
-    h("p", {}, `Current version: ${state.content_version}.`,
-      state.agreed_versions.length ? ` Agreed versions: ${state.agreed_versions.join(", ")}.` : " Not agreed yet."),
-    h("ul", {}, members(state).map(([uid, p]) => {
-      const c = state.consents[uid];
-      const current = c && c.version === state.content_version;
-      return h("li", {}, uid === me ? "You" : p.name, ": ",
-        current ? `${STANCE_WORDS[c.stance]} this version${on(c.at)}${c.reason ? ` (${c.reason})` : ""}`
-          : h("strong", {}, "has not consented to this version yet"));
-    })),
-    mine && h("p", { class: "pending-box" }, `Your consent (${STANCE_WORDS[mine.stance]}) is not yet synced.`),
-    state.status === "broken" && h("p", {}, "The agreement is broken: renew it together before consenting again."),
-    !readOnly && state.status !== "broken" && h("div", { class: "stack" },
-      h("div", { class: "row" },
-        h("button", { type: "button", class: "primary", onclick: () => give("support") }, "I support it"),
-        h("button", { type: "button", onclick: () => give("live_with") }, "I can live with it")),
-      h("label", {}, "I object, because…", reason),
-      h("button", { type: "button", onclick: () => (reason.value.trim() ? give("object") : reason.focus()) }, "Object")),
-    h("p", { class: "muted" }, `${nameOf(state, state.facilitator)} facilitates.`));
 }
 
 // ----- inviting: a link made on the server, shown once, right under the button -----
@@ -378,8 +352,8 @@ export function lifePart(item, act, me) {
     status !== "broken" && status !== "closed" && [
       h("details", {}, h("summary", {}, "One of us broke our agreement"),
         drafted("break", "What happened", form((v) => {
-          if (!confirm("Say that your agreement is broken? Everyone in it will see who said so and what happened, "
-            + "until you talk and renew it together.")) return;
+          if (!confirm("Say that your agreement is broken? Everyone in it will see who said so and what happened. Nobody can "
+            + "consent until you talk and one of you renews it; then the others consent again.")) return;
           act("break_alliance", { reason: v.reason, needs_discussing: v.needs_discussing });
         },
         h("p", {}, "It happens. Saying so openly is the start of repairing it: you talk, then renew the alliance."),
@@ -449,5 +423,6 @@ export function morePart(item, act, me, say) {
       h("button", { type: "button", onclick: () => download(state.id, "audit.html", say, anchor(item)) }, "Audit page")),
     !closed && others.length > 0 && [h("h2", {}, "Leaving"),
       h("p", {}, h("button", { type: "button", class: "danger",
-        onclick: () => confirm("Leave this alliance? You will no longer see it.") && act("leave_alliance", {}) }, "Leave this alliance"))]);
+        onclick: () => confirm("Leave this alliance? You will no longer see it or hear of it, and the others go on without "
+          + "you. Only a new invitation brings you back.") && act("leave_alliance", {}) }, "Leave this alliance"))]);
 }
