@@ -46,13 +46,27 @@ main.addEventListener("focusout", (event) => setTimeout(() => {
 
 // What the reader opened on this screen, kept as they open and close it: a redraw already under
 // way when they tap (a sync's) must not fold it away again.
-let opened = { route: null, summaries: new Set() };
+let opened = { route: null, summaries: new Set(), forms: new Set() };
 main.addEventListener("toggle", (event) => {
   const summary = event.target.querySelector?.(":scope > summary")?.textContent;
   if (!summary || opened.route !== location.hash) return;
   if (event.target.open) opened.summaries.add(summary);
   else opened.summaries.delete(summary);
 }, true);
+// Editors a tap revealed (forms with a draft key, e.g. "Withdraw" opens its reason) stay open too,
+// until they are sent or hidden again.
+new MutationObserver((changes) => {
+  if (opened.route !== location.hash) return;
+  for (const { target } of changes) {
+    const key = target.tagName === "FORM" && target.dataset.draft;
+    if (key) opened.forms[target.hidden ? "delete" : "add"](key);
+  }
+}).observe(main, { subtree: true, attributes: true, attributeFilter: ["hidden"] });
+main.addEventListener("submit", (event) => opened.forms.delete(event.target.dataset?.draft), true);
+main.addEventListener("focusin", (event) => { // still in use (e.g. refused with "Say why"): keep it open
+  const form = event.target.closest?.("form[data-draft]");
+  if (form && !form.hidden && opened.route === location.hash) opened.forms.add(form.dataset.draft);
+});
 
 async function route() {
   const session = await store.getMeta("session");
@@ -63,7 +77,7 @@ async function route() {
   const view = routes[parts[0] || ""] || routes[""];
   // A redraw of the same screen keeps what was open and where the reader was.
   const same = main.dataset.route === location.hash;
-  if (opened.route !== location.hash) opened = { route: location.hash, summaries: new Set() };
+  if (opened.route !== location.hash) opened = { route: location.hash, summaries: new Set(), forms: new Set() };
   const scroll = window.scrollY;
   delete main.dataset.title;
   await view({ main, parts: parts.slice(1), query: new URLSearchParams(query || ""), session, say });
@@ -73,6 +87,9 @@ async function route() {
   document.title = main.dataset.title || (heading ? `${heading} · Alliance` : "Alliance");
   for (const summary of main.querySelectorAll("details > summary")) {
     if (opened.summaries.has(summary.textContent)) summary.parentElement.open = true;
+  }
+  for (const form of main.querySelectorAll("form[data-draft][hidden]")) {
+    if (opened.forms.has(form.dataset.draft)) form.hidden = false;
   }
   if (same) window.scrollTo(0, scroll);
   else { window.scrollTo(0, 0); main.focus({ preventScroll: true }); }

@@ -218,6 +218,12 @@ def test_withdrawing_someone_elses_commitment_asks_why_and_to_confirm(phone, acc
     ann.section("commitments")
     card = ann.page.locator("#commitments .card").filter(has_text="Keep a journal")
     card.get_by_role("button", name="Withdraw").click()
+    # Ann looks away (the field loses focus), Bob's next commitment arrives and the screen is drawn
+    # again: what Ann opened stays open.
+    ann.page.locator("main h1").click()
+    push(bob_api, alliance_id, ("make_commitment", {"commitment_id": str(uuid.uuid4()), "text": "Walk at lunch",
+                                                    "owner_id": bob_api.user_id}))
+    expect(ann.page.locator("#commitments .card").filter(has_text="Walk at lunch")).to_be_visible()
     card.get_by_role("button", name="Withdraw it").click()
     expect(card.get_by_role("alert")).to_have_text("Say why, so that they know.")
     card.get_by_label("Why withdraw Bob's commitment?").fill("We agreed to drop it on Monday.")
