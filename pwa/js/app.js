@@ -69,8 +69,9 @@ main.addEventListener("focusin", (event) => { // still in use (e.g. refused with
 });
 
 async function route() {
+  const asked = location.hash;
   const session = await store.getMeta("session");
-  const [path, query] = location.hash.slice(1).split("?");
+  const [path, query] = asked.slice(1).split("?");
   const parts = (path || "/").split("/").filter(Boolean);
   const open = ["signin", "signup", "join"].includes(parts[0]);
   if (!session && !open) { location.hash = "#/signin"; return; }
@@ -81,6 +82,9 @@ async function route() {
   const scroll = window.scrollY;
   delete main.dataset.title;
   await view({ main, parts: parts.slice(1), query: new URLSearchParams(query || ""), session, say });
+  // A redraw of the screen just left, still under way when the reader moved on, landed last:
+  // draw where they are now.
+  if (location.hash !== asked) return route();
   main.dataset.route = location.hash;
   // The screen's name, for tabs, history and screen readers: a view may name itself, else its heading.
   const heading = main.querySelector("h1")?.textContent;

@@ -109,6 +109,7 @@ def test_an_answer_cannot_grow_past_the_limit_and_the_counter_says_so(phone, acc
     expect(counter).to_have_text("10,000 / 10,000: the most it can hold")
     ann.shot("draft-answer-at-limit", at=block)
     block.get_by_role("button", name="Save", exact=True).click()
+    expect(block.locator(".answer")).to_have_text("x" * 10_000)  # in the outbox, shown at once
     ann.wait_synced()
     assert len(ann_api.alliance(alliance_id)["answers"]["purpose.why"]["text"]) == 10_000
     expect(ann.page.locator(".rejected")).to_have_count(0)
@@ -229,16 +230,16 @@ def test_arabic_text_reads_right_to_left(phone, account):
     ann.sign_in(ann_api)
     title = ann.page.locator("main li.card h2", has_text="تحالفنا")
     expect(title).to_be_visible()
-    assert title.evaluate("(el) => getComputedStyle(el).direction") == "rtl"
+    expect(title).to_have_css("direction", "rtl")
     title.click()
     ann.wait_synced()
     ann.section("purpose")
     answer = ann.question(Q1).locator(".answer")
     expect(answer).to_have_text(arabic)
-    assert answer.evaluate("(el) => getComputedStyle(el).direction") == "rtl"
+    expect(answer).to_have_css("direction", "rtl")
     ann.question(Q1).get_by_role("button", name=f"Edit answer: {Q1}").click()
     field = ann.question(Q1).get_by_label("Your agreed answer")
-    assert field.evaluate("(el) => getComputedStyle(el).direction") == "rtl"
+    expect(field).to_have_css("direction", "rtl")
     ann.shot("arabic-answer", at=ann.question(Q1))
 
 

@@ -62,7 +62,7 @@ def test_the_printable_agreement_says_what_was_agreed(world):
     response = export(world.ann, world.alliance_id, "export.html")
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
-    assert "<h1>Coaching with Ann</h1>" in page
+    assert "<h1 dir=\"auto\">Coaching with Ann</h1>" in page
     assert ANSWER in page and COMMITMENT in page
     assert "Purpose and outcomes" in page and "What brings you to coaching right now?" in page
     assert "1 February 2027" in page and "Every 2 weeks; next review 10 March 2027." in page
