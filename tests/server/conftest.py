@@ -1,10 +1,22 @@
-"""Fixtures that run real `alliance serve` processes (see servers.py); every
-server a test starts is stopped when the test ends, whatever happened."""
+"""Fixtures: the app in-process with a test client (`client`), and real `alliance serve`
+processes (see servers.py); every server a test starts is stopped when the test ends,
+whatever happened."""
+
+from dataclasses import replace
 
 import pytest
 from argon2 import PasswordHasher
+from litestar.testing import TestClient
 
+from server.app import create_app
 from servers import Server
+
+
+@pytest.fixture
+def client(settings):
+    """The app in this process, on the test's store, with sign-in limits out of the way."""
+    with TestClient(create_app(replace(settings, auth_per_minute=1000))) as client:
+        yield client
 
 
 @pytest.fixture(autouse=True)

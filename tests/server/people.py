@@ -9,6 +9,15 @@ PASSWORD = "correct horse battery"
 PROBLEM = "application/problem+json"
 
 
+def problem(response, status: int) -> dict:
+    """The problem+json a refused request answers, checked: its status, its sentence."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == status and body["detail"]
+    return body
+
+
 def fresh_email(name: str) -> str:
     return f"{name}-{uuid4().hex[:10]}@example.org"
 

@@ -15,22 +15,8 @@ from uuid import uuid4
 import pytest
 from litestar.testing import TestClient
 
-from people import PASSWORD, PROBLEM, Person, fresh_email
+from people import PASSWORD, Person, fresh_email, problem
 from server.app import create_app
-
-@pytest.fixture
-def client(settings):
-    with TestClient(create_app(replace(settings, auth_per_minute=1000))) as client:
-        yield client
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status and body["detail"]
-    return body
-
 
 def statuses(results: list[dict]) -> list[str]:
     return [r["status"] for r in results]

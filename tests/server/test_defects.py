@@ -5,28 +5,18 @@ import base64
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 import httpx
-import pytest
-from litestar.testing import TestClient
 
 from events.accounts import account_id
 from events.allies import Inventory
 from events.devices import device_id
 from people import PASSWORD, Person, fresh_email
 from events.application import AllianceApplication
-from server.app import create_app
 from server.operations import migrate
 from server.settings import Settings
 from servers import add_question, create_alliance, join, login, push_ok, signup
 from sync import SyncService
-
-
-@pytest.fixture
-def client(settings):
-    with TestClient(create_app(replace(settings, auth_per_minute=1000))) as client:
-        yield client
 
 
 def goal(text: str) -> tuple[str, str, dict]:

@@ -5,15 +5,12 @@ Every story runs on SQLite and PostgreSQL."""
 
 import hashlib
 import json
-from dataclasses import replace
 from uuid import uuid4
 
 import pytest
-from litestar.testing import TestClient
 
 from events.application import NO_SUCH_ALLIANCE
 from people import PROBLEM, Person
-from server.app import create_app
 
 SECRET = "ANN-SECRET-pre-work-51d0"
 
@@ -22,12 +19,6 @@ def recomputed(content: dict) -> str:
     """What a phone does with SubtleCrypto: SHA-256 over the canonical JSON, in hex."""
     return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":"),
                                      ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
-@pytest.fixture
-def client(settings):
-    with TestClient(create_app(replace(settings, auth_per_minute=1000))) as client:
-        yield client
 
 
 @pytest.fixture

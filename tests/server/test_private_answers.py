@@ -6,23 +6,14 @@ events), the alliance read now or at a version, its history, diffs, exports, pri
 audit pages. Every story runs on SQLite and PostgreSQL.
 """
 
-from dataclasses import replace
 from uuid import uuid4
 
 import pytest
-from litestar.testing import TestClient
 
 from people import Person
-from server.app import create_app
 
 SECRET = "ANN-SECRET-pre-work-7c41"
 PRIVATE = "prework.matters"
-
-
-@pytest.fixture
-def client(settings):
-    with TestClient(create_app(replace(settings, auth_per_minute=1000))) as client:
-        yield client
 
 
 @pytest.fixture

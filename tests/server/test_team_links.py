@@ -6,31 +6,16 @@ The first story runs against a real `alliance serve` process; the others on SQLi
 PostgreSQL through the app in this process (the `settings` fixture).
 """
 
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
-from litestar.testing import TestClient
 
-from people import PROBLEM, Person
-from server.app import create_app
+from people import Person, problem
 from servers import HTTP, auth, create_alliance, get, push_ok, signup
 
 WITHDRAWN = "This invitation was withdrawn: ask for a new one."
 USED_UP = "This link has let in as many people as it was made for: ask for a new one."
-
-
-@pytest.fixture
-def client(settings):
-    with TestClient(create_app(replace(settings, auth_per_minute=1000))) as client:
-        yield client
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    return response.json()
 
 
 def test_a_team_link_admits_three_and_once_withdrawn_refuses_a_fourth(sqlite_server):
