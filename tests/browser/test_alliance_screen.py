@@ -224,6 +224,9 @@ def test_withdrawing_someone_elses_commitment_asks_why_and_to_confirm(phone, acc
     push(bob_api, alliance_id, ("make_commitment", {"commitment_id": str(uuid.uuid4()), "text": "Walk at lunch",
                                                     "owner_id": bob_api.user_id}))
     expect(ann.page.locator("#commitments .card").filter(has_text="Walk at lunch")).to_be_visible()
+    expect(card.get_by_role("button", name="Withdraw it")).to_be_visible()  # still open
+    ann.wait_synced()
+    ann.page.wait_for_timeout(500)  # what needs me is fetched after each sync and redraws once more
     card.get_by_role("button", name="Withdraw it").click()
     expect(card.get_by_role("alert")).to_have_text("Say why, so that they know.")
     card.get_by_label("Why withdraw Bob's commitment?").fill("We agreed to drop it on Monday.")
