@@ -25,6 +25,16 @@ def open_on(p, api, alliance_id, key):
     p.section(key)
 
 
+def ann_on_her_commitment(phone, ann_api, alliance_id):
+    """Ann's phone on the commitments screen, with her commitment "Send the agenda" on it."""
+    cid = str(uuid.uuid4())
+    ann_api.push([{"alliance_id": alliance_id, "name": "make_commitment",
+                   "args": {"commitment_id": cid, "text": "Send the agenda", "owner_id": ann_api.user_id}}])
+    ann = phone("ann")
+    open_on(ann, ann_api, alliance_id, "commitments")
+    return ann, cid, ann.page.locator(f'[data-commitment="{cid}"]')
+
+
 def test_a_typed_answer_survives_reload_back_history_and_the_page_killed_offline(phone, account):
     ann_api, _, alliance_id = two_people(account)
     ann = phone("ann")
@@ -117,12 +127,7 @@ def test_an_answer_cannot_grow_past_the_limit_and_the_counter_says_so(phone, acc
 
 def test_an_offline_change_to_a_commitment_withdrawn_meanwhile_shows_both_and_keeps_my_text(phone, account):
     ann_api, bob_api, alliance_id = two_people(account)
-    cid = str(uuid.uuid4())
-    ann_api.push([{"alliance_id": alliance_id, "name": "make_commitment",
-                   "args": {"commitment_id": cid, "text": "Send the agenda", "owner_id": ann_api.user_id}}])
-    ann = phone("ann")
-    open_on(ann, ann_api, alliance_id, "commitments")
-    card = ann.page.locator(f'[data-commitment="{cid}"]')
+    ann, cid, card = ann_on_her_commitment(phone, ann_api, alliance_id)
 
     ann.offline()
     card.get_by_role("button", name="Change: Send the agenda").click()
@@ -164,12 +169,7 @@ def test_an_offline_change_to_a_commitment_withdrawn_meanwhile_shows_both_and_ke
 
 def test_a_refused_change_is_back_in_its_editor_to_edit_and_try_again(phone, account):
     ann_api, _, alliance_id = two_people(account)
-    cid = str(uuid.uuid4())
-    ann_api.push([{"alliance_id": alliance_id, "name": "make_commitment",
-                   "args": {"commitment_id": cid, "text": "Send the agenda", "owner_id": ann_api.user_id}}])
-    ann = phone("ann")
-    open_on(ann, ann_api, alliance_id, "commitments")
-    card = ann.page.locator(f'[data-commitment="{cid}"]')
+    ann, cid, card = ann_on_her_commitment(phone, ann_api, alliance_id)
     card.get_by_role("button", name="Change: Send the agenda").click()
     card.get_by_label("What").fill("   ")  # only spaces: the server refuses an empty commitment
     card.get_by_role("button", name="Save: Send the agenda").click()

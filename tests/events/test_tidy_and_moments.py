@@ -14,6 +14,7 @@ from events.history import describe_events
 from events.preferences import Preferences
 from server.calendar_feed import alliance_events
 from server.operations import _rebuild_one
+from replays import replayed
 
 ANN, BOB, CAY = ({"by": who, "device": f"{who}-phone"} for who in ("ann", "bob", "cay"))
 WANT = "hopes.want"  # the personal template's first question
@@ -43,14 +44,6 @@ def at_of(app, aid, version) -> str:
     """When the event that made `version` happened."""
     [event] = [e for e in app.events.get(aid) if e.originator_version == version]
     return event.timestamp.isoformat()
-
-
-def replayed(app, aid):
-    """The alliance folded from its stored events alone, past any cache and snapshot."""
-    alliance = None
-    for event in app.events.get(aid):
-        alliance = event.mutate(alliance)
-    return alliance
 
 
 # ----- renaming -----

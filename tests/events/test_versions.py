@@ -12,6 +12,7 @@ from eventsourcing.persistence import StoredEvent
 
 from events.alliance import Alliance, InvalidInput, NotAllowedNow, NotFound
 from events.audit import event_hash
+from replays import replayed
 
 ANN, SAM = ({"by": who, "device": f"{who}-phone"} for who in ("ann", "sam"))
 WHY, OUTCOMES = "purpose.why", "purpose.outcomes"  # the coaching template's first questions
@@ -51,13 +52,6 @@ def by_hand(content: dict) -> str:
     """The recipe of docs/PROTOCOL.md, followed step by step as a phone would."""
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def replayed(app, aid) -> Alliance:
-    alliance = None
-    for event in app.events.get(aid):
-        alliance = event.mutate(alliance)
-    return alliance
 
 
 # ----- agreements, with who and when -----
