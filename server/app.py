@@ -22,6 +22,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from events.application import AllianceApplication
 from sync import SyncService
+from server.account import ACCOUNT, ACCOUNT_PROBLEMS  # issue 13
 from server.alliances import AlliancesController, InvitationsController
 from server.auth import OPEN, AuthController, bearer_auth
 from server.exports import EXPORTS
@@ -133,7 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[healthz, readyz, metrics, list_templates, AuthController, SyncController, AlliancesController,
-                        InvitationsController, *EXPORTS, *PAGES, *REMINDERS],
+                        InvitationsController, *EXPORTS, *PAGES, *REMINDERS, *ACCOUNT],
         template_config=TemplateConfig(directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine),
         on_startup=[open],
         on_shutdown=[close_store],
@@ -146,7 +147,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True), StrictStructSchema()],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1000),
         openapi_config=openapi_config(),
-        exception_handlers=HANDLERS,
+        exception_handlers={**HANDLERS, **ACCOUNT_PROBLEMS},
         request_class=StrictRequest,
         before_request=whole_numbers,
         request_max_body_size=settings.max_body_bytes,

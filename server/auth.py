@@ -9,12 +9,12 @@ from litestar import Controller, Request, delete, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
 from litestar.params import FromPath, JSONBody
 
 from events.accounts import Account
 from events.application import AllianceApplication
+from server.account import refusal
 from server.pokes import signed_out
 from server.openapi import BEARER, problems
 
@@ -63,8 +63,7 @@ class BearerAuth(AbstractAuthenticationMiddleware):
         alliances: AllianceApplication = connection.app.state.alliances
         account = await to_thread.run_sync(alliances.authenticate, token) if token else None
         if account is None:
-            raise NotAuthorizedException("Sign in first: send 'Authorization: Bearer <token>'.",
-                                         headers={"WWW-Authenticate": "Bearer"})
+            raise await to_thread.run_sync(refusal, alliances, token)  # in words: deleted, or not signed in
         return AuthenticationResult(user=account, auth=token)
 
 

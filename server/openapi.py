@@ -30,9 +30,10 @@ WHEN = {
     400: "`invalid_request`: the request does not fit the schema (a wrong type, a value out of range, a missing or "
          "unknown field) or its body cannot be read (not JSON, not UTF-8, nested too deeply); `bad_request`: the "
          "HTTP request itself is malformed (e.g. its `Content-Length` or `Host` header).",
-    401: "`not_signed_in`: no, unknown or revoked token (with `WWW-Authenticate: Bearer`); on sign-in, "
-         "`bad_credentials`.",
-    403: "`device_not_yours`: the client id belongs to another account.",
+    401: "`not_signed_in`: no, unknown or revoked token (with `WWW-Authenticate: Bearer`); `account_deleted`: "
+         "the token's account was deleted; on sign-in, `bad_credentials`.",
+    403: "`device_not_yours`: the client id belongs to another account; `wrong_password`: deleting an account "
+         "needs its password.",
     404: "`not_found`: no such alliance for this user, or no such version, moment, link or device.",
     409: "The state does not allow it: `email_taken`, `already_exists`, `not_allowed_now`, or `out_of_order` "
          "(a gap in a push's numbering; with `expected_id`, `last_mutation_id` and `results`).",
