@@ -2,6 +2,7 @@
 
 import { h, show, when } from "./dom.js";
 import * as drafts from "./drafts.js";
+import { muteErased } from "./erased.js";
 import { placeAll as placeRejections } from "./rejections.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
@@ -100,7 +101,20 @@ async function route() {
   // Every screen, once drawn and named: what the person was typing back in its fields, refusals on their items.
   await drafts.restore(main, session);
   await placeRejections(main, route);
+  muteErased(main);
 }
+
+// The account was deleted (here, or on another device: any call then answers 401 account_deleted):
+// nothing of it stays on this phone, and the sign-in screen says why, in the server's words.
+async function wipe(words) {
+  await store.forget();
+  await Promise.all((await caches.keys()).map((key) => caches.delete(key)));
+  localStorage.removeItem("alliance.store-created");
+  say(words);
+  location.hash = "#/signin";
+  sync.soon(0); // the status line hears that nobody is signed in now
+}
+addEventListener("account-deleted", (event) => wipe(event.detail));
 
 // The browser may clear a site's storage when space runs low. A note kept
 // outside IndexedDB tells us it happened, so we can rebuild and say so.

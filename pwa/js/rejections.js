@@ -37,6 +37,7 @@ export function what(r, state) {
     close_alliance: "Closing the alliance",
     appreciate: "Your appreciation",
     leave_alliance: "Leaving the alliance",
+    erase_my_words: "Erasing your words and leaving",
     revoke_invitation: "Revoking an invitation",
     rename_alliance: `Renaming it ${quoted(a.title)}`,
     archive_alliance: "Archiving it",
@@ -69,7 +70,7 @@ function place(r, state) {
     make_commitment: ["#commitments", "commitments"], resolve_conflict: ["#conflicts", "conflicts"],
     schedule_review: ["#rhythm", "rhythm"], give_consent: ["#consent", "consent"],
     break_alliance: ["#life", "life"], renew_alliance: ["#life", "life"], close_alliance: ["#life", "life"],
-    appreciate: ["#more", "more"], leave_alliance: ["#more", "more"],
+    appreciate: ["#more", "more"], leave_alliance: ["#more", "more"], erase_my_words: ["#more", "more"],
   }[r.name];
   if (byName) return { target: byName[0], screen: part(byName[1]) };
   if (r.name === "hold_review") return { target: "form[data-draft=review]", screen: `#/a/${id}/review` };

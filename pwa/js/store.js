@@ -149,10 +149,12 @@ const rewritten = (held, state) => state.version < held.version
 // not simply dropped for a newer one: it is kept in "witnesses" (the oldest one not yet checked) until
 // the server shows its record still holds it, and marked suspect at once where the pull shows it does not.
 export function applyPull(answer) {
-  return transaction(["meta", "alliances", "outbox"], "readwrite", async ({ meta, alliances, outbox }) => {
+  return transaction(["meta", "alliances", "outbox", "drafts"], "readwrite", async ({ meta, alliances, outbox, drafts }) => {
     const witnesses = (await ask(meta.get("witnesses"))) || {};
     for (const state of answer.alliances) {
       const held = await ask(alliances.get(state.id));
+      const erased = Object.keys(state.erasures || {}).filter((uid) => !held?.erasures?.[uid]);
+      if (held && erased.length) await dropCopies({ meta, drafts }, held, erased);
       const suspect = Boolean(held) && rewritten(held, state);
       if (suspect || (held?.chain_head && held.chain_head !== state.chain_head)) {
         witnesses[state.id] ??= { version: held.version, chain_head: held.chain_head, problem: "", suspect };
@@ -164,6 +166,9 @@ export function applyPull(answer) {
       if ((answer.reset && !kept.has(id)) || (answer.removed || []).includes(id)) delete witnesses[id];
     }
     meta.put(witnesses, "witnesses");
+    // An alliance that leaves this phone takes every copy of it along (its history pages, compares...).
+    const gone = answer.reset ? (await ask(alliances.getAllKeys())).filter((id) => !kept.has(id)) : answer.removed || [];
+    for (const id of gone) dropHistory(meta, id);
     if (answer.reset) alliances.clear();
     for (const state of answer.alliances) alliances.put(state);
     for (const id of answer.removed || []) alliances.delete(id);
@@ -175,6 +180,37 @@ export function applyPull(answer) {
     meta.put(answer.last_mutation_id, "last_mutation_id");
     meta.put(new Date().toISOString(), "last_synced");
   });
+}
+
+// What history.js kept of an alliance to show offline: history pages, compares, restore previews, proofs.
+const dropHistory = (meta, id) => meta.delete(IDBKeyRange.bound(`history:${id}`, `history:${id}\uffff`));
+
+// Someone's words in an alliance were erased (its `erasures` grew): no copy of them may stay on this
+// phone (PROTOCOL.md, "Erasure and your data"). The pulled state replaces the old one; what else held
+// their words goes: what history.js kept of it, the reminders (fetched again after this sync), and the
+// drafts of this alliance that quote a text of theirs (a conflict or restore form starts from it).
+async function dropCopies({ meta, drafts }, held, erased) {
+  dropHistory(meta, held.id);
+  meta.delete("reminders");
+  const theirs = textsBy(held, new Set(erased));
+  for (const d of await ask(drafts.getAll())) {
+    const quotes = Object.values(d.fields || {}).some((v) => typeof v === "string" && theirs.some((t) => v.includes(t)));
+    if (d.key.split("|")[1] === held.id && quotes) drafts.delete(d.key);
+  }
+}
+
+// Every text in a state written by one of `people`: the strings of each record whose `by` is one of them.
+const NOT_TEXT = new Set(["by", "at", "to", "id", "owner_id", "participant_id", "status", "due", "held_on", "section"]);
+function textsBy(value, people, found = []) {
+  if (Array.isArray(value)) for (const v of value) textsBy(v, people, found);
+  else if (value && typeof value === "object") {
+    const theirs = people.has(value.by);
+    for (const [key, v] of Object.entries(value)) {
+      if (theirs && typeof v === "string" && v.trim() && !NOT_TEXT.has(key)) found.push(v);
+      else textsBy(v, people, found);
+    }
+  }
+  return found;
 }
 
 // Signing in starts a fresh device: a new client id, an empty copy.

@@ -148,7 +148,7 @@ def test_no_screen_of_the_alliance_is_wider_than_the_phone(phone, account):
     p.go(f"#/a/{alliance_id}?walk=0")
     expect(page.get_by_text("Step 1 of")).to_be_visible()
     assert width(p) <= 360
-    for where, name in (("#/", "My alliances"), ("#/allies", "Allies"), ("#/reminders", "Reminders"), ("#/devices", "Devices")):
+    for where, name in (("#/", "My alliances"), ("#/allies", "Allies"), ("#/reminders", "Reminders"), ("#/devices", "Account and devices")):
         p.go(where)
         wait_until(page, f"document.title === '{name} · Alliance'")  # every screen names itself
 

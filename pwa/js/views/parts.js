@@ -5,6 +5,7 @@ import { ApiError, call } from "../api.js";
 import { MAX_TEXT, day, h } from "../dom.js";
 import { anchor, nameOf, newSince, pendingValue } from "../model.js";
 import * as store from "../store.js";
+import { erasePart } from "../erased.js";
 
 const SOON_DAYS = 3; // as the server's "needs me" list (events/agenda.py)
 
@@ -424,5 +425,7 @@ export function morePart(item, act, me, say) {
     !closed && others.length > 0 && [h("h2", {}, "Leaving"),
       h("p", {}, h("button", { type: "button", class: "danger",
         onclick: () => confirm("Leave this alliance? You will no longer see it or hear of it, and the others go on without "
-          + "you. Only a new invitation brings you back.") && act("leave_alliance", {}) }, "Leave this alliance"))]);
+          + "you. Only a new invitation brings you back.") && act("leave_alliance", {}) }, "Leave this alliance"))],
+    h("h2", {}, "Erasing your words"),
+    erasePart(state.title, () => { act("erase_my_words", {}); location.hash = "#/"; }));
 }
