@@ -17,7 +17,7 @@ from litestar.response import Template
 from events.accounts import Account, BadCredentials
 from events.application import AllianceApplication
 from server.openapi import BEARER, problems
-from server.pokes import signed_out
+from server.pokes import poke, signed_out
 from server.problems import problem
 
 Req = Request[Account, str, object]
@@ -84,14 +84,19 @@ class AccountController(Controller):
           summary="Delete this account: every alliance left with its words erased, every device signed out")
     async def delete(self, request: Req, data: JSONBody[DeleteAccount], alliances: NamedDependency[AllianceApplication],
                      channels: NamedDependency[ChannelsPlugin]) -> None:
-        sessions = list(request.user.sessions)  # now: deleting the account ends them all
+        # Read now: deleting the account ends its sessions and takes it out of its alliances.
+        sessions, ids = list(request.user.sessions), list(request.user.alliances)
+
+        def delete() -> dict[str, list[str]]:
+            alliances.delete_account(request.user.user_id, password=data.password, device="server")
+            return {aid: list(alliances.alliance(aid, copy=False).participants) for aid in ids}
         try:
-            await to_thread.run_sync(lambda: alliances.delete_account(
-                request.user.user_id, password=data.password, device="server"))
+            changed = await to_thread.run_sync(delete)
         except BadCredentials:
             raise WrongPassword(WRONG_PASSWORD) from None
         for session in sessions:
             signed_out(channels, session)
+        poke(channels, changed)  # the others' devices pull the placeholder where the words were
 
     @get("/api/v1/me/export", sync_to_thread=True, responses=problems(401),
          summary="Everything about me, as a JSON file", response_headers=[ResponseHeader(
