@@ -108,7 +108,7 @@ class AccountController(Controller):
     @get("/api/v1/me/export.html", sync_to_thread=True, responses=problems(401),
          summary="Everything about me, as a page to read or print")
     def export_html(self, request: Req, alliances: NamedDependency[AllianceApplication]) -> Template:
-        return Template("my_data.html", context={"person": alliances.export_person(request.user.user_id)},
+        return Template("my_data.html", context={"data": alliances.export_person(request.user.user_id)},
                         headers=PRIVATE)
 
 

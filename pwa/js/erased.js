@@ -48,8 +48,8 @@ export function erasePart(title, erase) {
       h("p", {}, "What stays is the shape of the agreement: that you took part, and what you did when "
         + "(who consented, who committed), without your words."),
       h("p", {}, "You leave the alliance, and this account cannot join it again."),
-      h("p", {}, h("strong", {}, "This cannot be undone."), " To keep a copy first, ",
-        h("a", { href: "#/devices" }, "download everything about you"), "."),
+      h("p", {}, h("strong", {}, "This cannot be undone.")),
+      h("p", {}, h("a", { href: "#/devices" }, "To keep a copy, download everything about you first")),
       h("div", { class: "row" },
         h("button", { type: "button", class: "danger", onclick: erase }, "Erase my words and leave"),
         h("button", { type: "button", onclick: () => { box.open = false; } }, "Keep my words"))));

@@ -218,7 +218,7 @@ def test_download_everything_about_me_holds_her_words_and_none_of_bobs(phone, ac
     assert found(ANN, text) == ANN and found(BOB, text) == [] and "Bob" not in text
 
     with page.expect_download() as downloading:
-        page.get_by_role("button", name="As a page to read").click()
+        page.get_by_role("button", name="The same, as a page to read").click()
     download = downloading.value
     download.save_as(tmp_path / "mine.html")
     html = (tmp_path / "mine.html").read_text()

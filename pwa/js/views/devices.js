@@ -51,7 +51,7 @@ function yourData(session, say) {
       + "and your reminder settings. Nothing of anyone else's."),
     h("div", { class: "row" },
       h("button", { type: "button", onclick: () => save(session, "/api/v1/me/export", say) }, "Download everything about me"),
-      h("button", { type: "button", onclick: () => save(session, "/api/v1/me/export.html", say) }, "As a page to read")));
+      h("button", { type: "button", onclick: () => save(session, "/api/v1/me/export.html", say) }, "The same, as a page to read")));
 }
 
 // Both need the sign-in token, so the app fetches them and saves the result under the server's name.
@@ -89,12 +89,13 @@ function deleteAccount(session) {
     await call("GET", "/api/v1/auth/me", { token: session.token }).catch(() => {});
   }
   return h("section", { class: "part", id: "delete-account" },
-    h("h2", {}, "Delete my account"),
+    h("h2", {}, "Deleting your account"),
     h("p", {}, "Everything you wrote, in every alliance, is erased for good, and you leave them all. The others "
       + "keep their alliances, and see that your words were erased at your request."),
     h("p", {}, "Your allies map and reminder settings go too, every device of yours is signed out, and this "
-      + "email address cannot make a new account. This cannot be undone."),
-    h("p", {}, "To keep a copy, download everything about you first."),
+      + "email address cannot make a new account."),
+    h("p", {}, h("strong", {}, "This cannot be undone.")),
+    h("p", {}, "To keep a copy, download everything about you first (above)."),
     h("details", {}, h("summary", {}, "Delete my account"),
       h("form", { class: "stack", onsubmit: submit },
         h("label", {}, "Your password, to confirm",
