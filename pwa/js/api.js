@@ -23,8 +23,7 @@ export async function call(method, path, { body, token, signal } = {}) {
   return data;
 }
 
-// A token of a deleted account: whichever call hears it first tells the app, which wipes the phone
-// (app.js); the error goes on to the caller as any other.
+// A deleted account's token: the first call to hear it tells the app, which wipes the phone (app.js).
 function refused(error) {
   if (error.status === 401 && error.problem.code === "account_deleted") {
     dispatchEvent(new CustomEvent("account-deleted", { detail: error.message }));
@@ -37,6 +36,22 @@ function tooMany(response) {
   const seconds = Number(response.headers.get("RateLimit-Reset") || response.headers.get("Retry-After"));
   const wait = seconds > 90 ? `about ${Math.ceil(seconds / 60)} minutes` : seconds > 0 ? `${Math.ceil(seconds)} seconds` : "a minute";
   return `There have been too many tries from here in a short time. Wait ${wait}, then try again.`;
+}
+
+// An export, fetched with the token: opened (a page to print) or saved as the server names it. Trouble in words, or "".
+export async function fetchFile(path, token, { open = false, name = "" } = {}) {
+  let response;
+  try {
+    response = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
+  } catch {
+    return "This needs a connection: try again when online.";
+  }
+  if (!response.ok) return (await response.json().catch(() => ({}))).detail || "The download failed.";
+  const url = URL.createObjectURL(await response.blob());
+  if (open) window.open(url, "_blank");
+  else Object.assign(document.createElement("a"), { href: url,
+    download: /filename="([^"]+)"/.exec(response.headers.get("content-disposition"))?.[1] || name }).click();
+  return "";
 }
 
 // Server-sent events over fetch, since EventSource cannot send the Authorization header.

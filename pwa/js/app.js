@@ -1,8 +1,7 @@
 // The app shell: the status line, the router, and starting the sync loop.
 
-import { h, show, when } from "./dom.js";
+import { h, muteErased, show, when } from "./dom.js";
 import * as drafts from "./drafts.js";
-import { muteErased } from "./erased.js";
 import { placeAll as placeRejections } from "./rejections.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
@@ -104,8 +103,7 @@ async function route() {
   muteErased(main);
 }
 
-// The account was deleted (here, or on another device: any call then answers 401 account_deleted):
-// nothing of it stays on this phone, and the sign-in screen says why, in the server's words.
+// The account was deleted (here or elsewhere): nothing of it stays here; the sign-in screen says why.
 async function wipe(words) {
   await store.forget();
   await Promise.all((await caches.keys()).map((key) => caches.delete(key)));

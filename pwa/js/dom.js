@@ -50,3 +50,14 @@ export function when(isoMoment) {
 export function uuid() {
   return crypto.randomUUID();
 }
+
+// Where someone's words were erased the server sends a placeholder of the form docs/PROTOCOL.md gives
+// ("Erasure and your data"): each text holding one is shown muted, never as someone's words.
+export const ERASED = /\(erased at their request on \d{1,2} [A-Z][a-z]+ \d{4}\)/;
+export function muteErased(root) {
+  const found = [];
+  for (const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT); walker.nextNode();) {
+    if (ERASED.test(walker.currentNode.data) && !walker.currentNode.parentElement.closest(".erased")) found.push(walker.currentNode);
+  }
+  for (const node of found) node.replaceWith(h("span", { class: "erased" }, node.data));
+}

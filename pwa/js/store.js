@@ -166,7 +166,7 @@ export function applyPull(answer) {
       if ((answer.reset && !kept.has(id)) || (answer.removed || []).includes(id)) delete witnesses[id];
     }
     meta.put(witnesses, "witnesses");
-    // An alliance that leaves this phone takes every copy of it along (its history pages, compares...).
+    // An alliance leaving this phone takes along what history.js kept of it.
     const gone = answer.reset ? (await ask(alliances.getAllKeys())).filter((id) => !kept.has(id)) : answer.removed || [];
     for (const id of gone) dropHistory(meta, id);
     if (answer.reset) alliances.clear();
@@ -182,33 +182,25 @@ export function applyPull(answer) {
   });
 }
 
-// What history.js kept of an alliance to show offline: history pages, compares, restore previews, proofs.
 const dropHistory = (meta, id) => meta.delete(IDBKeyRange.bound(`history:${id}`, `history:${id}\uffff`));
 
-// Someone's words in an alliance were erased (its `erasures` grew): no copy of them may stay on this
-// phone (PROTOCOL.md, "Erasure and your data"). The pulled state replaces the old one; what else held
-// their words goes: what history.js kept of it, the reminders (fetched again after this sync), and the
-// drafts of this alliance that quote a text of theirs (a conflict or restore form starts from it).
+// Someone's words in an alliance were erased: no copy may stay (PROTOCOL.md, "Erasure and your data"): what
+// history.js kept, the reminders (fetched again after the sync), drafts of it quoting a text of theirs.
 async function dropCopies({ meta, drafts }, held, erased) {
   dropHistory(meta, held.id);
   meta.delete("reminders");
   const theirs = textsBy(held, new Set(erased));
   for (const d of await ask(drafts.getAll())) {
-    const quotes = Object.values(d.fields || {}).some((v) => typeof v === "string" && theirs.some((t) => v.includes(t)));
+    const quotes = Object.values(d.fields || {}).some((v) => theirs.some((t) => String(v).includes(t)));
     if (d.key.split("|")[1] === held.id && quotes) drafts.delete(d.key);
   }
 }
 
-// Every text in a state written by one of `people`: the strings of each record whose `by` is one of them.
 const NOT_TEXT = new Set(["by", "at", "to", "id", "owner_id", "participant_id", "status", "due", "held_on", "section"]);
 function textsBy(value, people, found = []) {
-  if (Array.isArray(value)) for (const v of value) textsBy(v, people, found);
-  else if (value && typeof value === "object") {
-    const theirs = people.has(value.by);
-    for (const [key, v] of Object.entries(value)) {
-      if (theirs && typeof v === "string" && v.trim() && !NOT_TEXT.has(key)) found.push(v);
-      else textsBy(v, people, found);
-    }
+  for (const [key, v] of Object.entries(value || {})) {
+    if (typeof v === "object") textsBy(v, people, found);
+    else if (people.has(value.by) && typeof v === "string" && v.trim() && !NOT_TEXT.has(key)) found.push(v);
   }
   return found;
 }

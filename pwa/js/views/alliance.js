@@ -7,7 +7,6 @@
 
 import { day, h, show } from "../dom.js";
 import { STATUS_WORDS, conflicts, mismatchWords, nameOf, one, reviewState } from "../model.js";
-import { erasedName, erasedPeople } from "../erased.js";
 import { openedBefore } from "../seen.js";
 import * as sync from "../sync.js";
 import { undoable } from "../undo.js";
@@ -16,7 +15,7 @@ import { answerBlock } from "./answers.js";
 import { consentPart } from "./consent.js";
 import { templates } from "./design.js";
 import {
-  breakCard, celebrationCard, commitmentsPart, conflictsPart, dueMark, invitePart, lifePart,
+  breakCard, celebrationCard, commitmentsPart, conflictsPart, dueMark, erasedName, erasedPeople, invitePart, lifePart,
   members, morePart, on, openInvitations, rhythmPart, sortedCommitments,
 } from "./parts.js";
 
@@ -219,12 +218,10 @@ function needsMe(id, state, me) {
 function people(state, me) {
   const joined = members(state).map(([uid, p]) => (uid === me ? `${p.name} (you)` : p.name));
   const invited = openInvitations(state).filter(([, i]) => i.name).map(([, i]) => `${i.name} (invited)`);
-  const erased = erasedPeople(state);
   return h("section", { class: "people", id: "people", "aria-labelledby": "people-title" },
     h("h2", { id: "people-title" }, "Who is in it"),
     h("p", { class: "said" }, [...joined, ...invited].join(", ")),
-    erased.length > 0 && h("ul", { class: "erased-people" },
-      erased.map(([, p, erasure]) => h("li", { class: "muted" }, erasedName(p, erasure)))),
+    erasedPeople(state).map(([, p, erasure]) => h("p", { class: "muted" }, erasedName(p, erasure))),
     h("p", { class: "muted" }, `${nameOf(state, state.facilitator)} facilitates${on(state.participants[state.facilitator]?.joined_at)}.`));
 }
 

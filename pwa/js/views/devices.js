@@ -1,12 +1,9 @@
-// The account: the devices signed in to it, with sign-out for each; everything about me to take
-// away (JSON, or a page to read); and deleting the account, behind its password.
+// The account: its devices, with sign-out for each; everything about me to take away; deleting it.
 
-import { ApiError, call } from "../api.js";
+import { ApiError, call, fetchFile } from "../api.js";
 import { h, show } from "../dom.js";
 import * as store from "../store.js";
 import * as sync from "../sync.js";
-
-const OFFLINE = "This needs a connection: try again when you are online.";
 
 export default async function devices({ main, session, say }) {
   let list = [];
@@ -45,32 +42,12 @@ export default async function devices({ main, session, say }) {
 }
 
 function yourData(session, say) {
+  const save = async (path) => say(await fetchFile(path, session.token, { name: "alliance-my-data.html" }));
   return h("section", { class: "part", id: "your-data" },
-    h("h2", {}, "Everything about you"),
-    h("p", {}, "Your account, every word you wrote in every alliance with when, your allies map, your devices "
-      + "and your reminder settings. Nothing of anyone else's."),
+    h("h2", {}, "Everything about you, nothing of anyone else's"),
     h("div", { class: "row" },
-      h("button", { type: "button", onclick: () => save(session, "/api/v1/me/export", say) }, "Download everything about me"),
-      h("button", { type: "button", onclick: () => save(session, "/api/v1/me/export.html", say) }, "The same, as a page to read")));
-}
-
-// Both need the sign-in token, so the app fetches them and saves the result under the server's name.
-async function save(session, path, say) {
-  let response;
-  try {
-    response = await fetch(path, { headers: { Authorization: `Bearer ${session.token}` } });
-  } catch {
-    say(OFFLINE);
-    return;
-  }
-  if (!response.ok) {
-    say((await response.json().catch(() => ({}))).detail || "The download failed: try again in a moment.");
-    return;
-  }
-  const named = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "")?.[1];
-  const url = URL.createObjectURL(await response.blob());
-  h("a", { href: url, download: named || "alliance-my-data.html" }).click();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      h("button", { type: "button", onclick: () => save("/api/v1/me/export") }, "Download everything about me"),
+      h("button", { type: "button", onclick: () => save("/api/v1/me/export.html") }, "The same, as a page to read")));
 }
 
 function deleteAccount(session) {
@@ -81,21 +58,17 @@ function deleteAccount(session) {
     try {
       await call("POST", "/api/v1/account/delete", { token: session.token, body: { password } });
     } catch (problem) {
-      error.textContent = problem instanceof ApiError ? problem.message : OFFLINE;
+      error.textContent = problem instanceof ApiError ? problem.message : "This needs a connection: try again when online.";
       return;
     }
-    // Asked once more, the server answers in its own words that the account was deleted, as it does
-    // every other device of it: api.js hears it, and the app wipes this phone (app.js).
+    // Asked again, the server says it in its words, as to the account's other devices: the app wipes this phone.
     await call("GET", "/api/v1/auth/me", { token: session.token }).catch(() => {});
   }
   return h("section", { class: "part", id: "delete-account" },
     h("h2", {}, "Deleting your account"),
-    h("p", {}, "Everything you wrote, in every alliance, is erased for good, and you leave them all. The others "
-      + "keep their alliances, and see that your words were erased at your request."),
-    h("p", {}, "Your allies map and reminder settings go too, every device of yours is signed out, and this "
-      + "email address cannot make a new account."),
+    h("p", {}, "Everything you wrote is erased for good and you leave every alliance; the others see that your "
+      + "words were erased at your request. Your devices are signed out, and this address cannot make a new account."),
     h("p", {}, h("strong", {}, "This cannot be undone.")),
-    h("p", {}, "To keep a copy, download everything about you first (above)."),
     h("details", {}, h("summary", {}, "Delete my account"),
       h("form", { class: "stack", onsubmit: submit },
         h("label", {}, "Your password, to confirm",

@@ -1,12 +1,12 @@
 // Parts of the alliance's screens: conflicts, commitments, review rhythm,
-// inviting (consent has its own module, consent.js), the hard moments (break, renew, close), appreciating and exporting.
+// inviting (consent has its own module, consent.js), the hard moments (break, renew, close), appreciating and exporting,
+// erasing one's words.
 
-import { ApiError, call } from "../api.js";
+import { ApiError, call, fetchFile } from "../api.js";
 import WORDS from "../words.json" with { type: "json" };
 import { MAX_TEXT, day, h } from "../dom.js";
 import { anchor, nameOf, newSince, pendingValue } from "../model.js";
 import * as store from "../store.js";
-import { erasePart } from "../erased.js";
 
 const SOON_DAYS = 3; // as the server's "needs me" list (events/agenda.py)
 
@@ -376,27 +376,11 @@ export function lifePart(item, act, me) {
 
 // ----- appreciating, exporting, leaving -----
 
-// Exports need the sign-in token, so the app fetches them and opens or saves the result.
+// Exports need the sign-in token: fetched, then opened (print) or saved as the server names them (the title).
 async function download(id, file, say, query = "") {
   const session = await store.getMeta("session");
-  let response;
-  try {
-    response = await fetch(`/api/v1/alliances/${id}/${file}${query && `?${query}`}`,
-      { headers: { Authorization: `Bearer ${session.token}` } });
-  } catch {
-    say("Exporting needs a connection: try again when online.");
-    return;
-  }
-  if (!response.ok) {
-    say((await response.json().catch(() => ({}))).detail || "The export failed.");
-    return;
-  }
-  const url = URL.createObjectURL(await response.blob());
-  if (file.endsWith(".html")) window.open(url, "_blank");
-  else { // saved under the name the server gives it (the alliance's title), not one name for all
-    const named = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "")?.[1];
-    h("a", { href: url, download: named || file.replace("export", "alliance") }).click();
-  }
+  say(await fetchFile(`/api/v1/alliances/${id}/${file}${query && `?${query}`}`, session.token,
+    { open: file.endsWith(".html"), name: file.replace("export", "alliance") }));
 }
 
 export function morePart(item, act, me, say) {
@@ -428,4 +412,27 @@ export function morePart(item, act, me, say) {
           + "you. Only a new invitation brings you back.") && act("leave_alliance", {}) }, "Leave this alliance"))],
     h("h2", {}, "Erasing your words"),
     erasePart(state.title, () => { act("erase_my_words", {}); location.hash = "#/"; }));
+}
+
+// ----- erasure (issue 13) -----
+
+// The people of an alliance who had their words erased: [[user id, participant, erasure]].
+export const erasedPeople = (state) => Object.entries(state?.erasures || {})
+  .map(([uid, erasure]) => [uid, state.participants?.[uid], erasure]).filter(([, p]) => p);
+
+// "Ann — words erased at their request on 4 December": how the others see someone erased.
+export const erasedName = (participant, erasure) => `${participant.name} — words erased at their request${on(erasure.at)}`;
+
+// Erasing one's own words from an alliance, behind a plain account of what happens (it cannot be undone).
+function erasePart(title, erase) {
+  return h("details", { class: "erase" },
+    h("summary", {}, "Erase my words and leave"),
+    h("div", { class: "confirm-box" },
+      h("p", {}, `Everything you wrote in “${title}” is erased for good, from the server and from everyone's phones. `
+        + "Where your words were, the others see that they were erased at your request, and when."),
+      h("p", {}, "What stays is the shape of the agreement: that you took part and what you did when."),
+      h("p", {}, "You leave the alliance, and this account cannot join it again."),
+      h("p", {}, h("strong", {}, "This cannot be undone.")),
+      h("p", {}, h("a", { href: "#/devices" }, "To keep a copy, download everything about you first")),
+      h("button", { type: "button", class: "danger", onclick: erase }, "Erase my words and leave")));
 }
