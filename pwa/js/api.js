@@ -5,6 +5,8 @@ export class ApiError extends Error {
     super(problem.detail || problem.title || `The server answered ${status}`);
     this.status = status;
     this.problem = problem;
+    // A deleted account's token: the first call to hear it tells the app, which wipes the phone (app.js).
+    if (status === 401 && problem.code === "account_deleted") dispatchEvent(new CustomEvent("account-deleted", { detail: this.message }));
   }
 }
 
@@ -19,16 +21,8 @@ export async function call(method, path, { body, token, signal } = {}) {
   const type = response.headers.get("content-type") || "";
   const data = type.includes("json") ? await response.json() : await response.text();
   if (response.status === 429) throw new ApiError(429, { ...(typeof data === "object" ? data : {}), detail: tooMany(response) });
-  if (!response.ok) throw refused(new ApiError(response.status, typeof data === "object" ? data : { detail: data }));
+  if (!response.ok) throw new ApiError(response.status, typeof data === "object" ? data : { detail: data });
   return data;
-}
-
-// A deleted account's token: the first call to hear it tells the app, which wipes the phone (app.js).
-function refused(error) {
-  if (error.status === 401 && error.problem.code === "account_deleted") {
-    dispatchEvent(new CustomEvent("account-deleted", { detail: error.message }));
-  }
-  return error;
 }
 
 // A rate limit, in a sentence (the server's own words are the bare "Too Many Requests"): how long to wait.
@@ -57,7 +51,7 @@ export async function fetchFile(path, token, { open = false, name = "" } = {}) {
 // Server-sent events over fetch, since EventSource cannot send the Authorization header.
 export async function listen(token, onEvent, signal) {
   const response = await fetch("/api/v1/sync/live", { headers: { Authorization: `Bearer ${token}` }, signal });
-  if (!response.ok) throw refused(new ApiError(response.status, await response.json().catch(() => ({}))));
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => ({})));
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   for (;;) {
