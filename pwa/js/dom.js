@@ -51,8 +51,7 @@ export function uuid() {
   return crypto.randomUUID();
 }
 
-// Where someone's words were erased the server sends a placeholder of the form docs/PROTOCOL.md gives
-// ("Erasure and your data"): each text holding one is shown muted, never as someone's words.
+// Erased words: the server's placeholder (its form in docs/PROTOCOL.md), shown muted wherever it stands.
 export const ERASED = /\(erased at their request on \d{1,2} [A-Z][a-z]+ \d{4}\)/;
 export function muteErased(root) {
   const found = [];

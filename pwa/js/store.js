@@ -153,8 +153,8 @@ export function applyPull(answer) {
     const witnesses = (await ask(meta.get("witnesses"))) || {};
     for (const state of answer.alliances) {
       const held = await ask(alliances.get(state.id));
-      const erased = Object.keys(state.erasures || {}).filter((uid) => !held?.erasures?.[uid]);
-      if (held && erased.length) await dropCopies({ meta, drafts }, held, erased);
+      const erased = Object.keys(state.erasures || {}).some((uid) => !held?.erasures?.[uid]);
+      if (held && erased) await dropCopies({ meta, drafts }, held, state);
       const suspect = Boolean(held) && rewritten(held, state);
       if (suspect || (held?.chain_head && held.chain_head !== state.chain_head)) {
         witnesses[state.id] ??= { version: held.version, chain_head: held.chain_head, problem: "", suspect };
@@ -185,24 +185,17 @@ export function applyPull(answer) {
 const dropHistory = (meta, id) => meta.delete(IDBKeyRange.bound(`history:${id}`, `history:${id}\uffff`));
 
 // Someone's words in an alliance were erased: no copy may stay (PROTOCOL.md, "Erasure and your data"): what
-// history.js kept, the reminders (fetched again after the sync), drafts of it quoting a text of theirs.
-async function dropCopies({ meta, drafts }, held, erased) {
+// history.js kept, the reminders (fetched again after the sync), drafts of it quoting a text now gone.
+async function dropCopies({ meta, drafts }, held, state) {
   dropHistory(meta, held.id);
   meta.delete("reminders");
-  const theirs = textsBy(held, new Set(erased));
+  const now = JSON.stringify(state);
+  const gone = [];
+  JSON.stringify(held, (_, v) => (typeof v === "string" && v.length > 3 && !now.includes(JSON.stringify(v)) && gone.push(v), v));
   for (const d of await ask(drafts.getAll())) {
-    const quotes = Object.values(d.fields || {}).some((v) => theirs.some((t) => String(v).includes(t)));
+    const quotes = Object.values(d.fields || {}).some((v) => gone.some((t) => String(v).includes(t)));
     if (d.key.split("|")[1] === held.id && quotes) drafts.delete(d.key);
   }
-}
-
-const NOT_TEXT = new Set(["by", "at", "to", "id", "owner_id", "participant_id", "status", "due", "held_on", "section"]);
-function textsBy(value, people, found = []) {
-  for (const [key, v] of Object.entries(value || {})) {
-    if (typeof v === "object") textsBy(v, people, found);
-    else if (people.has(value.by) && typeof v === "string" && v.trim() && !NOT_TEXT.has(key)) found.push(v);
-  }
-  return found;
 }
 
 // Signing in starts a fresh device: a new client id, an empty copy.

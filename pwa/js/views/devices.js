@@ -61,13 +61,13 @@ function deleteAccount(session) {
       error.textContent = problem instanceof ApiError ? problem.message : "This needs a connection: try again when online.";
       return;
     }
-    // Asked again, the server says it in its words, as to the account's other devices: the app wipes this phone.
+    // Asked again, the server says so as to the other devices: the app wipes this phone (app.js).
     await call("GET", "/api/v1/auth/me", { token: session.token }).catch(() => {});
   }
   return h("section", { class: "part", id: "delete-account" },
     h("h2", {}, "Deleting your account"),
-    h("p", {}, "Everything you wrote is erased for good and you leave every alliance; the others see that your "
-      + "words were erased at your request. Your devices are signed out, and this address cannot make a new account."),
+    h("p", {}, "Everything you wrote is erased for good, you leave every alliance (the others see that your words "
+      + "were erased at your request) and your devices are signed out. This address cannot sign up again."),
     h("p", {}, h("strong", {}, "This cannot be undone.")),
     h("details", {}, h("summary", {}, "Delete my account"),
       h("form", { class: "stack", onsubmit: submit },

@@ -24,8 +24,7 @@ export default async function list({ main, session }) {
     const waiting = state ? state.awaiting_consent.map((uid) => nameOf(state, uid)) : [];
     const open = conflicts(state);
     const renamed = pendingValue(item, "rename_alliance", () => true);
-    const leaving = pendingValue(item, "leave_alliance", () => true);
-    const erasing = pendingValue(item, "erase_my_words", () => true);
+    const leaving = pendingValue(item, "leave_alliance", () => true) || pendingValue(item, "erase_my_words", () => true);
     return h("li", { class: "card", dataset: { alliance: id } },
       h("a", { href: `#/a/${id}`, class: "card-link" },
         h("h2", { dir: "auto" }, renamed?.title || state?.title || created.args.title),
@@ -36,9 +35,8 @@ export default async function list({ main, session }) {
       waiting.length > 0 && state.status !== "closed" && h("p", {}, `Waiting for consent from ${waiting.join(", ")}`),
       open > 0 && h("p", { class: "conflict" }, open === 1 ? "1 conflict to resolve" : `${open} conflicts to resolve`),
       leaving && h("p", { class: "pending" }, "You are leaving it (not yet synced)"),
-      erasing && h("p", { class: "pending" }, "You are erasing your words and leaving it (not yet synced)"),
       pending.length > 0 && h("p", { class: "pending" }, `${pending.length} change${pending.length > 1 ? "s" : ""} not yet synced`),
-      state && !leaving && !erasing && manage(item, me, archived(item), renamed));
+      state && !leaving && manage(item, me, archived(item), renamed));
   };
   const cards = alliances.filter((item) => !archived(item)).map(card);
   // Refused changes are shown where they happened; here only counted, with the way there. Those of an

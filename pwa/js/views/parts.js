@@ -430,8 +430,8 @@ function erasePart(title, erase) {
     h("div", { class: "confirm-box" },
       h("p", {}, `Everything you wrote in “${title}” is erased for good, from the server and from everyone's phones. `
         + "Where your words were, the others see that they were erased at your request, and when."),
-      h("p", {}, "What stays is the shape of the agreement: that you took part and what you did when."),
-      h("p", {}, "You leave the alliance, and this account cannot join it again."),
+      h("p", {}, "What stays is the shape of the agreement: that you took part and what you did when. You leave "
+        + "the alliance, and this account cannot join it again."),
       h("p", {}, h("strong", {}, "This cannot be undone.")),
       h("p", {}, h("a", { href: "#/devices" }, "To keep a copy, download everything about you first")),
       h("button", { type: "button", class: "danger", onclick: erase }, "Erase my words and leave")));
