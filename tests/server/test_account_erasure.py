@@ -17,7 +17,7 @@ from people import PASSWORD, Person, problem
 
 ANN_WORDS = ["ann-marker-answer-7c1f", "ann-marker-commitment-2b9e", "ann-marker-thanks-5d0a"]
 BOB_WORDS = ["bob-marker-answer-9e4c", "bob-marker-commitment-6a3d"]
-PWA_PATTERN = Path(__file__).resolve().parents[2] / "pwa" / "js" / "erased.js"
+PWA_PATTERN = Path(__file__).resolve().parents[2] / "pwa" / "js" / "dom.js"
 
 
 @dataclass
