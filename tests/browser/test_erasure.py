@@ -62,7 +62,11 @@ def wait_gone(phone, words: list[str]) -> str:
         if not found(words, held):
             return held
         phone.page.wait_for_timeout(100)
-    raise AssertionError(f"still on {phone.name}'s phone: {found(words, held)}")
+    dumped = json.loads(held)
+    where = {f"{place} {key}": found(words, json.dumps(value)) for place, store in dumped["databases"].items()
+             for key, value in zip(store["keys"], store["values"]) if found(words, json.dumps(value))}
+    where |= {place: found(words, text) for place, text in dumped["caches"].items() if found(words, text)}
+    raise AssertionError(f"still on {phone.name}'s phone: {where}")
 
 
 def coaching(phone, account, title: str):
@@ -143,12 +147,14 @@ def test_after_ann_erases_her_words_bobs_phone_holds_none_of_them(phone, account
     placeholder = bob.question(Q1).locator(".answer .erased")
     expect(placeholder).to_contain_text("erased at their request")
     assert bob.page.evaluate("getComputedStyle(document.querySelector('.erased')).fontStyle") == "italic"
+    bob.shot("erasure-bob-answer", at=bob.question(Q1))
     bob.wait_synced()
     held = wait_gone(bob, ANN)
     assert found(BOB, held) == BOB  # his own words stay
     assert "You said" not in held  # the draft that quoted her went with them
     bob.top()
     expect(bob.page.locator("#people")).to_contain_text("Ann — words erased at their request")
+    bob.shot("erasure-bob-people", at=bob.page.locator("#people"))
     for screen in ("purpose", "commitments", "more"):
         bob.section(screen)
         assert found(ANN, bob.page.content()) == [], screen
@@ -200,7 +206,7 @@ def test_deleting_her_account_signs_out_and_wipes_her_other_phone(phone, account
     bob.top()
     expect(bob.page.locator("#people")).to_contain_text("Ann — words erased at their request")
     bob.section("purpose")
-    expect(bob.question(Q1).locator(".erased")).to_be_visible()
+    expect(bob.question(Q1).locator(".answer .erased")).to_be_visible()
     wait_gone(bob, ANN)
 
 
