@@ -222,7 +222,8 @@ function people(state, me) {
     h("h2", { id: "people-title" }, "Who is in it"),
     h("p", { class: "said" }, [...joined, ...invited].join(", ")),
     erasedPeople(state).map(([, p, erasure]) => h("p", { class: "muted" }, erasedName(p, erasure))),
-    h("p", { class: "muted" }, `${nameOf(state, state.facilitator)} facilitates${on(state.participants[state.facilitator]?.joined_at)}.`));
+    state.participants[state.facilitator]?.status !== "erased"
+      && h("p", { class: "muted" }, `${nameOf(state, state.facilitator)} facilitates${on(state.participants[state.facilitator]?.joined_at)}.`));
 }
 
 // An alliance made on this device that has not reached the server yet: commitments
