@@ -41,7 +41,9 @@ DUMP = """async () => {
   }
   for (const key of await caches.keys()) {
     const cache = await caches.open(key);
-    for (const request of await cache.keys()) dump.caches[`${key} ${request.url}`] = await (await cache.match(request)).text();
+    for (const request of await cache.keys()) {
+      dump.caches[`${key} ${request.url}`] = await (await cache.match(request)).text();
+    }
   }
   return JSON.stringify(dump);
 }"""
@@ -80,7 +82,8 @@ def coaching(phone, account, title: str):
          "args": {"question_id": "purpose.why", "text": ANN[0], "base_revision": 0}},
         {"alliance_id": alliance_id, "name": "make_commitment",
          "args": {"commitment_id": str(uuid.uuid4()), "text": ANN[1], "owner_id": ann_api.user_id}},
-        {"alliance_id": alliance_id, "name": "appreciate", "args": {"participant_id": bob_api.user_id, "note": ANN[2]}}])
+        {"alliance_id": alliance_id, "name": "appreciate",
+         "args": {"participant_id": bob_api.user_id, "note": ANN[2]}}])
     answer["results"] += bob_api.push([{"alliance_id": alliance_id, "name": "answer_question",
                                         "args": {"question_id": Q2_ID, "text": BOB[0], "base_revision": 0}}])["results"]
     assert [r["status"] for r in answer["results"]] == ["applied"] * 4, answer
