@@ -54,8 +54,7 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
 
     def construct_repository(self) -> CopyOnWriteRepository:
         return CopyOnWriteRepository(event_store=self.events, snapshot_store=self.snapshots,
-                                     cache_maxsize=int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or 0) or None,
-                                     on_erasure=self.keys.evict)
+                                     cache_maxsize=int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or 0) or None)
 
     # ----- the stored format: sealed texts, their keys, the chain over them (issue 13, events/sealing.py) -----
 

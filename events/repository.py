@@ -8,28 +8,28 @@ then saved and snapshotted. Here a cached aggregate is frozen by convention:
 newer events are folded into a copy, and that copy replaces it in the cache.
 
 Unless the newer events erase someone's words (issue 13): folding them into what is cached
-would keep those words in memory. Then the aggregate is rebuilt from its events, after the
-keys kept in memory for it are forgotten (another process may have destroyed one).
+would keep those words in memory. Then the aggregate is rebuilt from its events (reading the
+erasure made the mapper forget the keys it kept of it: another process may have destroyed one).
 """
 
 from copy import deepcopy
 from threading import Lock
-from typing import Any, Callable
+from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Repository, project_aggregate
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic, retry
 
+from events import sealing
+
 # A save that met a concurrent writer's (a stale version): reload and run the command again.
 retry_stale = retry(IntegrityError, max_attempts=100, wait=0.005)
-ERASURES = ("alliance.WordsErased", "inventory.InventoryErased", "account.AccountDeleted")
 
 
 class CopyOnWriteRepository(Repository):
-    def __init__(self, *args: Any, on_erasure: Callable[[Any], None], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._newest = Lock()  # guards "replace only with a newer version"
-        self._on_erasure = on_erasure  # called with the aggregate's id before it is rebuilt
 
     def get(self, aggregate_id: Any, *, version: int | None = None, projector_func=project_aggregate,
             fastforward_skipping: bool = False, deepcopy_from_cache: bool = True) -> Any:
@@ -46,8 +46,7 @@ class CopyOnWriteRepository(Repository):
             newer = list(self.event_store.get(originator_id=aggregate_id, gt=cached.version))
             if not newer:
                 return deepcopy(cached) if deepcopy_from_cache else cached
-            if any(get_topic(type(e)) in ERASURES for e in newer):
-                self._on_erasure(aggregate_id)
+            if any(get_topic(type(e)) in sealing.ERASURES for e in newer):
                 aggregate = self._reconstruct_aggregate(aggregate_id, None, projector_func)
             else:
                 aggregate = projector_func(deepcopy(cached), newer)

@@ -25,6 +25,7 @@ import os
 import sqlite3
 import threading
 import uuid
+from functools import partial
 from typing import Any, Callable, Iterable, Iterator
 
 from cryptography.exceptions import InvalidTag
@@ -37,6 +38,9 @@ from events.text import erased_text
 
 SEALED_MARK, AUTHOR_MARK = "_sealed_", "_by_"
 NONCE = 12
+# Events that erase someone's words (issue 13): whoever reads one forgets the keys it kept of
+# that scope (another process may have destroyed one), and a cached aggregate is rebuilt.
+ERASURES = ("alliance.WordsErased", "inventory.InventoryErased", "account.AccountDeleted")
 
 
 class UnreadableText(Exception):
@@ -172,21 +176,24 @@ class Sealer:
         scope = str(originator_id)
         if topic == INVENTORY_STARTED:  # its later events, saved with it, are not stored yet to look in
             self._owners[scope] = state["owner"]
+
+        def seal(rule: Any, value: Any, path: tuple, holder: Any) -> Any:
+            if not isinstance(value, str) or not value:
+                return value
+            author = self._author(rule, state, scope, path, holder)
+            if author is None:
+                return value
+            cipher = self.keys.opened(author, scope, create=True)
+            if isinstance(cipher, str):
+                return erased_text(cipher)
+            nonce = os.urandom(NONCE)
+            sealed = cipher.encrypt(nonce, value.encode(), _place(scope, originator_id, version, path, author))
+            return {SEALED_MARK: base64.urlsafe_b64encode(nonce + sealed).decode(), AUTHOR_MARK: author}
+
+        sealed = state
         for steps, rule in _STEPS.get(topic, ()):
-            def seal(value: Any, path: tuple, holder: Any) -> Any:
-                if not isinstance(value, str) or not value:
-                    return value
-                author = self._author(rule, state, scope, path, holder)
-                if author is None:
-                    return value
-                cipher = self.keys.opened(author, scope, create=True)
-                if isinstance(cipher, str):
-                    return erased_text(cipher)
-                nonce = os.urandom(NONCE)
-                sealed = cipher.encrypt(nonce, value.encode(), _place(scope, originator_id, version, path, author))
-                return {SEALED_MARK: base64.urlsafe_b64encode(nonce + sealed).decode(), AUTHOR_MARK: author}
-            state = _replace(state, steps, (), None, seal)
-        return state
+            sealed = _replace(sealed, steps, (), None, partial(seal, rule))
+        return sealed
 
     def unseal_state(self, topic: str, originator_id: Any, version: int, state: dict) -> dict:
         """The state with each sealed text read; a destroyed key's texts read as the erasure's wording."""
@@ -503,6 +510,8 @@ class SealingMapper(Mapper):
 
     def to_domain_event(self, stored: Any) -> Any:
         cls = resolve_topic(stored.topic)
+        if stored.topic in ERASURES:
+            self.sealer.keys.evict(stored.originator_id)
         state = self.sealer.unseal_state(stored.topic, stored.originator_id, stored.originator_version,
                                          self.decoded_state(stored))
         state["originator_id"] = find_id_convertor(cls, type(stored.originator_id))(stored.originator_id)

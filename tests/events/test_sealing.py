@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import pytest
 
-from events import repository
+from events import sealing
 from events.allies import Inventory
 from events.application import AllianceApplication
 from events.sealing import SEALED, MemoryKeyStore, Sealer, SQLiteKeyStore, UnreadableText, has_plain_text
@@ -199,7 +199,7 @@ def test_another_process_meeting_an_erasure_rebuilds_and_reads_the_words_erased(
     """Its cached alliance and keys hold the words: an erasure event among the newer events makes
     it rebuild from the events with its keys read afresh. (Until the erasure event exists, a
     commitment stands for it here.)"""
-    monkeypatch.setattr(repository, "ERASURES", ("alliance.CommitmentMade",))
+    monkeypatch.setattr(sealing, "ERASURES", ("alliance.CommitmentMade",))
     env = Settings(data_dir=tmp_path).event_store_env("alliances")
     one, other = AllianceApplication(env=env), AllianceApplication(env=env)
     try:
