@@ -211,3 +211,18 @@ def test_another_process_meeting_an_erasure_rebuilds_and_reads_the_words_erased(
     finally:
         one.close()
         other.close()
+
+
+def test_with_the_stores_cipher_key_the_key_file_holds_no_key_in_the_clear(tmp_path):
+    cipher_key = base64.b64encode(os.urandom(32)).decode()
+    app = AllianceApplication(env=Settings(data_dir=tmp_path, cipher_key=cipher_key).event_store_env("alliances"))
+    try:
+        aid = answered(app, (ANN, "Ann's reasons"))
+        key = app.keys.key("ann", aid)
+        assert len(key) == 32
+        kept = b"".join(p.read_bytes() for p in tmp_path.glob("alliances-keys.sqlite*"))
+        assert kept and key not in kept
+        assert AllianceApplication(env=Settings(data_dir=tmp_path, cipher_key=cipher_key).event_store_env(
+            "alliances")).alliance(aid).own_answers["prework.matters"]["ann"] == "Ann's reasons"
+    finally:
+        app.close()
