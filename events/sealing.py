@@ -250,10 +250,7 @@ class KeyStore:
 
     def key(self, person: str, scope: Any, create: bool = False) -> bytes | None:
         """The person's key for the scope (None if destroyed, or missing and not to be made)."""
-        found = self._row(person, str(scope))
-        if found is None and create:
-            self._insert(person, str(scope), self._wrapped(person, str(scope), AESGCM.generate_key(bit_length=256)))
-            found = self._row(person, str(scope))  # another process may have made it first: theirs counts
+        found = self._found(person, str(scope), create)
         return None if found is None else found[0]
 
     def erased_at(self, person: str, scope: Any) -> str | None:
@@ -301,10 +298,7 @@ class KeyStore:
         if there is none (not kept in memory: it may be made yet)."""
         cached = self._cached.get((person, scope))
         if cached is None:
-            found = self._row(person, scope)
-            if found is None and create:
-                self.key(person, scope, create=True)
-                found = self._row(person, scope)
+            found = self._found(person, scope, create)
             if found is None:
                 return None
             cached = AESGCM(found[0]) if found[0] is not None else found[1]
@@ -328,6 +322,13 @@ class KeyStore:
         except InvalidTag:
             raise UnreadableText(f"The key of {person} for {scope} does not open with this store's cipher key.") \
                 from None
+
+    def _found(self, person: str, scope: str, create: bool) -> tuple[bytes | None, str | None] | None:
+        found = self._row(person, scope)
+        if found is None and create:
+            self._insert(person, scope, self._wrapped(person, scope, AESGCM.generate_key(bit_length=256)))
+            found = self._row(person, scope)  # another process may have made it first: theirs counts
+        return found
 
     def _row(self, person: str, scope: str) -> tuple[bytes | None, str | None] | None:
         """(the unwrapped key or None, the time it was destroyed or None), or None if never made."""
