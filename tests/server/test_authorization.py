@@ -108,6 +108,7 @@ def args_for(name: str, world: World) -> dict:
     ann, commitment = world.ann.user_id, world.commitment_id
     return {
         "leave_alliance": {},
+        "erase_my_words": {},
         "invite_participant": {"invitation_id": str(uuid4()), "name": "Mallory's friend"},
         "revoke_invitation": {"invitation_id": str(uuid4())},
         "add_question": {"question_id": str(uuid4()), "section": "purpose", "text": "Who pays?"},
