@@ -9,7 +9,7 @@ every text of Ann's, and older versions and history are read as they are after t
 """
 
 import json
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from argon2 import PasswordHasher
@@ -238,6 +238,38 @@ def test_the_erasure_cannot_be_undone_by_bringing_back_an_old_version(app, story
     assert markers_in(app.diff(story.id, old, story.alliance().version, viewer=story.bob.user_id), ANNS) == []
     # Erasing again changes nothing: it was for good the first time.
     assert app.erase_words(story.ann.user_id, story.id, device="ann-phone").version == story.alliance().version
+
+
+def test_her_words_read_erased_wherever_they_went_a_restore_a_rewording_a_crossing_answer(app):
+    """Bob brings back an answer Ann gave; Ann rewords Bob's commitment and a template question, and
+    her answer crosses Bob's: each text is known as hers, and reads erased once she erases her words."""
+    ann, bob = person(app, "Ann"), person(app, "Bob")
+    aid, cid = str(uuid4()), str(uuid4())
+    bob.does(aid, "create_alliance", title="Runs", template="coaching")
+    app.accept_invitation(ann.user_id, app.create_invitation(bob.user_id, aid, name="Ann")["token"])
+    ann.does(aid, "answer_question", question_id=OUTCOMES, text="ANN-BROUGHT-BACK", base_revision=0)
+    hers = app.alliance(aid).version
+    bob.does(aid, "answer_question", question_id=OUTCOMES, text="BOB-LATER", base_revision=1)
+    bob.does(aid, "restore_item", version=hers, question_id=OUTCOMES)
+    bob.does(aid, "make_commitment", commitment_id=cid, text="BOB-COMMITMENT", owner_id=bob.user_id)
+    ann.does(aid, "amend_commitment", commitment_id=cid, base_revision=1, text="ANN-REWORDED-COMMITMENT")
+    ann.does(aid, "reword_question", question_id=WHY, text="ANN-REWORDED-QUESTION?")
+    bob.does(aid, "answer_question", question_id=WHY, text="BOB-WHY", base_revision=0)
+    assert ann.do(aid, "answer_question", question_id=WHY, text="ANN-CROSSING", base_revision=0)["status"] == \
+        "conflict"
+    [restored] = [e for e in app.events.get(UUID(aid)) if type(e).__name__ == "AnswerRestored"]
+    assert (restored.by, restored.text_by) == (bob.user_id, ann.user_id)  # sealed with her key, not his
+
+    ann.does(aid, "erase_my_words")
+
+    state = app.alliance_for(bob.user_id, aid).as_dict()
+    gone = erased_text(state["erasures"][ann.user_id]["at"])
+    assert state["answers"][OUTCOMES]["text"] == gone and state["answers"][OUTCOMES]["by"] == bob.user_id
+    assert state["commitments"][cid]["text"] == gone
+    assert state["questions"][WHY]["text"] == gone
+    assert state["answers"][WHY]["text"] == "BOB-WHY"
+    assert state["answers"][WHY]["conflict"] == [{"text": gone, "by": ann.user_id}]
+    assert markers_in([state, app.history(aid, limit=200, viewer=bob.user_id)], ["ANN-"]) == []
 
 
 def test_someone_who_left_and_the_last_one_in_it_can_have_their_words_erased(app):
