@@ -205,18 +205,19 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
             raise WrongPassword("That is not your password: your account was not deleted.")
         for alliance_id in self.alliances_ever(user_id):
             self._erase_from(user_id, alliance_id, device=device, account_deleted=True)
-        inventory = self.inventory_of(user_id)
-        if inventory is not None:
-            inventory.erase()
-            self.save(inventory)
         if self.stored(preferences_id(user_id)):
             self._change_preferences(user_id, lambda preferences: preferences.clear())
-        retry_stale(self._delete)(user_id)
+        self._delete(user_id)
 
+    @retry_stale
     def _delete(self, user_id: str) -> None:
-        account = self.account(user_id)
+        """The last step of deleting an account (so a failure before it can be run again): the
+        inventory erased and the account deleted, together."""
+        account, inventory = self.account(user_id), self.inventory_of(user_id)
+        if inventory is not None:
+            inventory.erase()
         account.delete()
-        self.save(account)
+        self.save(inventory, account)
 
     def alliances_ever(self, user_id: str) -> list[str]:
         """Every alliance the person was ever in (designed or joined), in the order they came in."""
