@@ -30,7 +30,7 @@ class BadCredentials(AllianceError):
     code = "bad_credentials"
 
 
-class AccountDeleted(BadCredentials):
+class AccountWasDeleted(BadCredentials):
     """Signing in to, or signing up with the address of, an account deleted at its owner's request."""
 
     code = "account_deleted"

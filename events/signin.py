@@ -9,7 +9,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from events.accounts import (
-    Account, AccountDeleted, BadCredentials, EmailTaken, InvitationLink, account_id, invitation_link_id,
+    Account, AccountWasDeleted, BadCredentials, EmailTaken, InvitationLink, account_id, invitation_link_id,
 )
 from events.alliance import Alliance, InvitationClosed, NotFound
 from events.repository import retry_stale
@@ -40,7 +40,7 @@ class SignIn:
         except AggregateNotFoundError:
             account = None
         if isinstance(account, Account) and account.deleted_at:
-            raise AccountDeleted(DELETED)
+            raise AccountWasDeleted(DELETED)
         if not isinstance(account, Account) or not account.check_password(password):
             raise BadCredentials("That email address and password do not match an account.")
         token = account.start_session(device_name)

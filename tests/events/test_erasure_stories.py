@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import pytest
 from argon2 import PasswordHasher
 
-from events.accounts import AccountDeleted, EmailTaken, WrongPassword
+from events.accounts import AccountWasDeleted, EmailTaken, WrongPassword
 from events.alliance import InvitationClosed, NotAllowedNow, NotFound
 from events.application import NO_SUCH_ALLIANCE
 from events.text import erased_text
@@ -310,7 +310,7 @@ def test_deleting_her_account_erases_ann_everywhere_and_signs_her_out(app, story
     app.delete_account(ann.user_id, password=PASSWORD, device="ann-phone")
 
     assert app.authenticate(ann.token) is None
-    with pytest.raises(AccountDeleted, match="deleted at its owner's request"):
+    with pytest.raises(AccountWasDeleted, match="deleted at its owner's request"):
         app.log_in(email=ann.email, password=PASSWORD)
     with pytest.raises(EmailTaken, match="the address cannot make a new one"):
         app.sign_up(email=ann.email, password=PASSWORD, display_name="Ann")
