@@ -16,12 +16,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-<<<<<<< HEAD
 from events.audit import GENESIS
-=======
-from events.audit import GENESIS, event_hash
 from events.erasure import author, erase_texts
->>>>>>> erasure
 from events.privacy import own_seen, privately_seen
 from events.templates import UnknownTemplate, get_template
 from events.text import quote
