@@ -10,11 +10,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody
 from litestar.response import Template
 
-from events.accounts import Account, BadCredentials
+from events.accounts import Account, WrongPassword
 from events.application import AllianceApplication
 from server.openapi import BEARER, problems
 from server.pokes import poke, signed_out
@@ -25,7 +25,6 @@ PRIVATE = {"Cache-Control": "no-store"}  # a person's whole data stays out of ev
 ATTACHMENT = 'attachment; filename="alliance-my-data.json"'
 ACCOUNT_DELETED = "Your account was deleted."
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
-WRONG_PASSWORD = "That is not this account's password: the account was not deleted."
 
 
 class DeleteAccount(msgspec.Struct, forbid_unknown_fields=True):
@@ -36,6 +35,7 @@ class PersonExport(msgspec.Struct, forbid_unknown_fields=True):
     """Everything about one person, as `export_person` gives it: their account, their words in every
     alliance with when, their inventory, their devices, their reminder settings. Nothing of anyone else.
     Closed: a field the application adds and this schema lacks fails loudly instead of going missing."""
+    exported_at: str
     account: dict[str, Any]
     alliances: list[dict[str, Any]]
     inventory: dict[str, Any] | None
@@ -43,12 +43,8 @@ class PersonExport(msgspec.Struct, forbid_unknown_fields=True):
     reminders: dict[str, Any]
 
 
-class AccountDeleted(NotAuthorizedException):
+class DeletedAccountToken(NotAuthorizedException):
     """A token of a deleted account: said so, so its devices wipe what they hold."""
-
-
-class WrongPassword(PermissionDeniedException):
-    pass
 
 
 def refusal(alliances: AllianceApplication, token: str) -> NotAuthorizedException:
@@ -58,22 +54,23 @@ def refusal(alliances: AllianceApplication, token: str) -> NotAuthorizedExceptio
         account = alliances.account(token.partition(".")[0], copy=False)
     except (ValueError, AggregateNotFoundError):
         account = None
-    if isinstance(account, Account) and account.deleted:
-        return AccountDeleted(ACCOUNT_DELETED, headers=BEARER_CHALLENGE)
+    if isinstance(account, Account) and account.deleted_at:
+        return DeletedAccountToken(ACCOUNT_DELETED, headers=BEARER_CHALLENGE)
     return NotAuthorizedException("Sign in first: send 'Authorization: Bearer <token>'.", headers=BEARER_CHALLENGE)
 
 
-def _account_deleted(_: Request, error: AccountDeleted) -> Response:
+def _deleted_account_token(_: Request, error: DeletedAccountToken) -> Response:
     response = problem(401, ACCOUNT_DELETED, code="account_deleted")
     response.headers.update(BEARER_CHALLENGE)
     return response
 
 
 def _wrong_password(_: Request, error: WrongPassword) -> Response:
-    return problem(403, WRONG_PASSWORD, code="wrong_password")
+    """Signed in, but not confirmed by the account's password: forbidden (a 401 would sign the device out)."""
+    return problem(403, str(error), code=error.code)
 
 
-ACCOUNT_PROBLEMS = {AccountDeleted: _account_deleted, WrongPassword: _wrong_password}
+ACCOUNT_PROBLEMS = {DeletedAccountToken: _deleted_account_token, WrongPassword: _wrong_password}
 
 
 class AccountController(Controller):
@@ -84,16 +81,13 @@ class AccountController(Controller):
           summary="Delete this account: every alliance left with its words erased, every device signed out")
     async def delete(self, request: Req, data: JSONBody[DeleteAccount], alliances: NamedDependency[AllianceApplication],
                      channels: NamedDependency[ChannelsPlugin]) -> None:
-        # Read now: deleting the account ends its sessions and takes it out of its alliances.
-        sessions, ids = list(request.user.sessions), list(request.user.alliances)
+        sessions = list(request.user.sessions)  # now: deleting the account ends them all
 
         def delete() -> dict[str, list[str]]:
             alliances.delete_account(request.user.user_id, password=data.password, device="server")
-            return {aid: list(alliances.alliance(aid, copy=False).participants) for aid in ids}
-        try:
-            changed = await to_thread.run_sync(delete)
-        except BadCredentials:
-            raise WrongPassword(WRONG_PASSWORD) from None
+            return {aid: list(alliances.alliance(aid, copy=False).participants)
+                    for aid in alliances.alliances_ever(request.user.user_id)}
+        changed = await to_thread.run_sync(delete)
         for session in sessions:
             signed_out(channels, session)
         poke(channels, changed)  # the others' devices pull the placeholder where the words were
