@@ -488,13 +488,17 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
             kind, recorded = type(event).__name__, getattr(event, "content_hash", None)
             # A consent, or a renewal (its renewer's support); renewals from before issue 11 were none.
             if kind == "ConsentGiven" or (kind == "AllianceRenewed" and recorded):
-                rebuilt = content_hash(state.consented_content())
+                rebuilt, at = content_hash(state.consented_content()), event.timestamp.isoformat()
+                # Words erased since (at their writer's request) read as a placeholder now: that
+                # content cannot be rebuilt as it was, which is no sign of tampering.
+                erased_since = recorded != rebuilt and any(e["at"] > at for e in latest.erasures.values())
                 consents.append({
                     "user_id": event.by, "name": latest.name_of(event.by),
                     "stance": getattr(event, "stance", "support"), "reason": getattr(event, "reason", ""),
-                    "by_renewal": kind == "AllianceRenewed", "at": event.timestamp.isoformat(),
-                    "event_version": event.originator_version, "content_hash": recorded,
-                    "recomputed_hash": rebuilt, "matches": None if recorded is None else recorded == rebuilt})
+                    "by_renewal": kind == "AllianceRenewed", "at": at,
+                    "event_version": event.originator_version, "content_hash": recorded, "recomputed_hash": rebuilt,
+                    "matches": None if recorded is None or erased_since else recorded == rebuilt,
+                    "erased_since": erased_since})
             state = event.mutate(state)
             if state.content_version != version:
                 break  # the content moved on: later consents are to another version
