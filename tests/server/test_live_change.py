@@ -49,15 +49,20 @@ def test_a_listening_device_gets_the_change_as_its_own_page_and_never_another_pe
     alliance_id = create_alliance(url, ann, ann_phone, template="team")
     join(url, ann, alliance_id, bob)
     ann_laptop = login(url, ann_email)  # Ann's other device
-    cursors = {bob_phone: pull(url, bob, bob_phone)["cursor"],
+    cursors = {bob_phone: pull(url, bob, bob_phone)["cursor"], ann_phone: pull(url, ann, ann_phone)["cursor"],
                ann_laptop_id: pull(url, ann_laptop, ann_laptop_id)["cursor"]}
     bob_hears, laptop_hears = sqlite_server.listen(bob, bob_phone), sqlite_server.listen(ann_laptop, ann_laptop_id)
-    for listener in (bob_hears, laptop_hears):
+    phone_hears = sqlite_server.listen(ann, ann_phone)
+    for listener in (bob_hears, laptop_hears, phone_hears):
         listener.wait_ready()
 
     started = time.monotonic()
     push_ok(url, ann, ann_phone, [own_answer(2, alliance_id, SECRET), agreed_answer(3, alliance_id, "To ship it")])
     bobs, laptops = next_change(bob_hears, started), next_change(laptop_hears, started)
+    # The pushing phone's ledger moved on in the push: no cursor it held is `from`, so it pulls (as it does anyway).
+    pushers = next_change(phone_hears, started)
+    assert pushers["from"] != cursors[ann_phone] and pushers["page"]["last_mutation_id"] == 3
+    assert pushers["page"] == pull(url, ann, ann_phone, cursors[ann_phone])
 
     for change, token, client_id in ((bobs, bob, bob_phone), (laptops, ann_laptop, ann_laptop_id)):
         assert change["from"] == cursors[client_id]  # so the device applies it: no pull
