@@ -56,23 +56,28 @@ def for_device(app: AllianceApplication, page: ChangePage, client_id: str, last_
 
 
 class ChangePages:
-    """The pages of the latest changes, each built once (a lock per page: the devices of one
-    person hearing the same change wait for the one build)."""
+    """The pages of the latest changes, each built once: the devices of one person hearing the
+    same change wait for the one build."""
 
     def __init__(self, app: AllianceApplication):
         self.app = app
         self._lock = Lock()
-        self._pages: OrderedDict[tuple[str, int, int], list] = OrderedDict()  # key -> [lock, built, page]
+        self._pages: OrderedDict[tuple[str, int, int], _Once] = OrderedDict()
 
     def get(self, user_id: str, after: int, upto: int) -> ChangePage | None:
         key = (user_id, after, upto)
         with self._lock:
-            entry = self._pages.get(key)
-            if entry is None:
-                entry = self._pages[key] = [Lock(), False, None]
+            once = self._pages.get(key)
+            if once is None:
+                once = self._pages[key] = _Once()
                 if len(self._pages) > KEPT:
                     self._pages.popitem(last=False)
-        with entry[0]:
-            if not entry[1]:
-                entry[2], entry[1] = change_page(self.app, user_id, after, upto), True
-        return entry[2]
+        with once.lock:
+            if not once.built:
+                once.page, once.built = change_page(self.app, user_id, after, upto), True
+        return once.page
+
+
+class _Once:
+    def __init__(self) -> None:
+        self.lock, self.built, self.page = Lock(), False, None
