@@ -308,7 +308,8 @@ def main() -> None:
             latencies, push_rtt, pulls = asyncio.run(live(ours, listeners, rounds, args.pokes))
             table("measure", "samples", ("push sent -> a listener has the answer", len(latencies), latencies),
                   ("  the push itself (round trip)", len(push_rtt), push_rtt))
-            print(f"  pulls made by the listeners: {pulls} (for {listeners * rounds} arrivals)")
+            print(f"  pulls made by the listeners (on pokes, e.g. of reminders, and on changes not from their cursor): "
+                  f"{pulls}, for {listeners * rounds} arrivals")
         finally:
             stop(procs)
 
