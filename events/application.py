@@ -266,13 +266,14 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
             self.forget(*erasure)
         return recordings
 
-    def save_and_keep(self, *aggregates: Any) -> None:
+    def save_and_keep(self, *aggregates: Any) -> list[Recording]:
         """Save, and cache what was saved as it is (for a caller done with it: a push), so the next
         read needs no second copy; never what erased someone's words: that is rebuilt from its events."""
         erasing = bool(_erasures_in(aggregates))
-        self.save(*aggregates)
+        recordings = self.save(*aggregates)
         if not erasing:
             self.repository.adopt(*aggregates)
+        return recordings
 
     def erase_words(self, user_id: str, alliance_id: Any, *, device: str) -> Alliance:
         """Erase, for good, everything the person wrote in an alliance they are or were in; they
