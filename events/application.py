@@ -512,20 +512,12 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
         against it (see events.audit for what that proves). Never replays the alliance,
         so a record too broken to replay is reported, not raised."""
         alliance_id = _uuid(alliance_id)
-        return verify_chain(self.recorder.select_events(alliance_id), self._decode_stored_state, anchor)
+        return verify_chain(self.recorder.select_events(alliance_id), self.mapper.decoded, anchor)
 
     def checked_part(self, alliance_id: Any, report: ChainReport) -> Alliance | None:
         """The alliance as of the last event that checks out in `report` (None if none does):
         what can still be read of a broken record, without replaying the broken part."""
         return self.repository.get(_uuid(alliance_id), version=report.events) if report.events else None
-
-    def _decode_stored_state(self, state: bytes) -> dict:
-        mapper = self.mapper
-        if mapper.cipher:
-            state = mapper.cipher.decrypt(state)
-        if mapper.compressor:
-            state = mapper.compressor.decompress(state)
-        return mapper.transcoder.decode(state)
 
     def alliance_ids(self, page: int = 500) -> Iterator[UUID]:
         """Every alliance ever designed, in the order they were created."""

@@ -39,7 +39,7 @@ from eventsourcing.domain import Aggregate, event
 
 from events.templates import get_template
 
-BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
+BIN = Path(sys.executable).parent  # the environment this runs in, wherever it is
 BATCH, DEVICES, PULLERS, SECONDS, PER_USER = 20, 8, 4, 3.0, 2
 PASSWORD = "bench password, long enough"
 QUESTIONS = [q.key for s, q in get_template("team").questions() if not s.private]  # private ones take own answers
@@ -94,6 +94,19 @@ def stop(procs: list[subprocess.Popen]) -> None:
             proc.kill()
             proc.wait()
     procs.clear()
+
+
+def start_ours(tmp: Path, env: dict, procs: list) -> str:
+    """`alliance serve` on SQLite in tmp/data."""
+    return start_server("alliance", [str(BIN / "alliance"), "serve"],
+                        dict(env, ALLIANCE_DATA_DIR=str(tmp / "data")), tmp, "/readyz", procs)
+
+
+def start_bare(tmp: Path, env: dict, procs: list) -> str:
+    """The bare Litestar app (one uvicorn worker), our baseline."""
+    (tmp / "bare.py").write_text(BARE_APP)
+    return start_server("bare", [str(BIN / "uvicorn"), "bare:app", "--app-dir", str(tmp), "--workers", "1",
+                                 "--no-access-log", "--log-level", "warning"], env, tmp, "/status", procs)
 
 
 def checked(response: httpx.Response) -> dict:
@@ -297,10 +310,8 @@ def main() -> None:
     procs: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp_name:
         tmp = Path(tmp_name)
-        (tmp / "bare.py").write_text(BARE_APP)
         try:
-            ours = start_server("alliance", [str(BIN / "alliance"), "serve"],
-                                dict(env, ALLIANCE_DATA_DIR=str(tmp / "data")), tmp, "/readyz", procs)
+            ours = start_ours(tmp, env, procs)
             if not args.live_only:
                 push_and_pull(ours, batches, tmp, procs, env)
             way = "pokes, then a pull each" if args.pokes else "change pages (a pull where from is not the cursor)"
@@ -322,8 +333,7 @@ def main() -> None:
 
 def push_and_pull(ours: str, batches: int, tmp: Path, procs: list, env: dict) -> None:
     """Parts 1 and 2."""
-    bare = start_server("bare", [str(BIN / "uvicorn"), "bare:app", "--app-dir", str(tmp), "--workers", "1",
-                                 "--no-access-log", "--log-level", "warning"], env, tmp, "/status", procs)
+    bare = start_bare(tmp, env, procs)
     print(f"1. Push: {batches:,} x {BATCH} mutations, {DEVICES} devices (threads), one alliance each\n")
     http_rate, push_ms, devices = push_http(ours, batches)
     raw_rate = push_raw(tmp / "raw.sqlite", batches)
