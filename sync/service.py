@@ -8,8 +8,12 @@ from dataclasses import dataclass, field
 from events.application import AllianceApplication
 from events.devices import Device
 from events.repository import retry_stale
-from sync.pull import pull
+from sync.heads import Heads
+from sync.pull import pull, quiet_pull
 from sync.push import Batch
+
+
+NOT_YOURS = "This client id belongs to another account: make a new one."
 
 
 class OutOfOrder(Exception):
@@ -32,8 +36,10 @@ class PushResult:
 
 
 class SyncService:
-    def __init__(self, app: AllianceApplication):
-        self.app = app
+    def __init__(self, app: AllianceApplication, heads: Heads | None = None):
+        """With `heads` (kept current by the process: sync/heads.py), a pull with nothing new
+        is answered from memory."""
+        self.app, self.heads = app, heads
 
     def push(self, user_id: str, client_id: str, mutations: list[dict]) -> PushResult:
         """Apply a device's mutations once each, in order; a stale save runs the whole push again."""
@@ -42,8 +48,17 @@ class SyncService:
     def pull(self, user_id: str, client_id: str, cursor: str | None, limit: int = 500) -> dict:
         """The user's alliances that changed since `cursor`, and their events in commit
         order, up to about `limit` events."""
-        self._device(user_id, client_id, copy=False)
-        return pull(self.app, user_id, client_id, cursor, max(1, min(limit, 1000)))
+        if self.heads is not None:
+            owner = self.heads.owner(client_id)
+            if owner is not None and owner != user_id:
+                raise DeviceNotYours(NOT_YOURS)
+            quiet = quiet_pull(self.app, self.heads, user_id, client_id, cursor)
+            if quiet is not None:
+                return quiet
+        device = self._device(user_id, client_id, copy=False)
+        if device is not None and self.heads is not None:
+            self.heads.remember_owner(client_id, user_id)
+        return pull(self.app, user_id, client_id, cursor, max(1, min(limit, 1000)), self.heads)
 
     def _push_once(self, user_id: str, client_id: str, mutations: list[dict]) -> PushResult:
         device = self._device(user_id, client_id) or Device.register(client_id, user_id)
@@ -76,5 +91,5 @@ class SyncService:
         """The device's ledger, or None before its first push; never another account's."""
         device = self.app.device(client_id, copy=copy)
         if device is not None and (not isinstance(device, Device) or device.user_id != user_id):
-            raise DeviceNotYours("This client id belongs to another account: make a new one.")
+            raise DeviceNotYours(NOT_YOURS)
         return device
