@@ -90,10 +90,10 @@ class Heads:
     def owner(self, client_id: str) -> str | None:
         return self._owners.get(client_id)
 
-    def quiet(self, aggregates: Iterable[UUID], since: int, newest_of: NewestOf) -> dict[UUID, int] | None:
+    def quiet(self, aggregates: Iterable[UUID], since: int, newest_of: NewestOf | None) -> dict[UUID, int] | None:
         """The newest position of each aggregate, when none of them has an entry after `since`;
         None when one has (or may have). Asks the store (`newest_of`, one query) only about
-        those whose position is not trusted now."""
+        those whose position is not trusted now; without `newest_of`, they make it None."""
         aggregates = list(aggregates)
         now = self._clock()
         with self._lock:
@@ -102,6 +102,8 @@ class Heads:
         if any(position > since for position in known.values()):
             return None
         unknown = [a for a in aggregates if a not in known]
+        if unknown and newest_of is None:
+            return None
         if unknown:
             stored = newest_of(unknown)
             with self._lock:

@@ -22,17 +22,20 @@ READ_CHUNK = 500  # log entries of the person's own read per query
 TRANSACTION_ENDS = ("device.MutationsApplied", "invitation.LinkAccepted", "invitation.LinkCreated")
 
 
-def quiet_pull(app: AllianceApplication, heads: Heads, user_id: str, client_id: str, cursor: str | None) -> dict | None:
+def quiet_pull(app: AllianceApplication, heads: Heads, user_id: str, client_id: str, cursor: str | None,
+               ask_store: bool) -> dict | None:
     """The answer to a pull with nothing new, from memory (sync.heads): the same cursor back,
     nothing changed. None when there may be something new, or when this process does not know
-    enough to say (then the store answers)."""
+    enough to say (then the store answers). With `ask_store`, positions not trusted now are
+    confirmed by one indexed query; without, nothing but memory is touched."""
     reads = heads.reads(user_id)
     position = read_cursor(app.server_key, cursor, client_id, heads.furthest) if reads else None
     if position is None:
         return None
     start, last_mutation_id, _ = position
     mine = device_id(client_id)
-    newest = heads.quiet([*reads.aggregates, mine], start, lambda ids: log.newest_positions(app.recorder, ids))
+    newest = heads.quiet([*reads.aggregates, mine], start,
+                         (lambda ids: log.newest_positions(app.recorder, ids)) if ask_store else None)
     if newest is None or newest[reads.account] > reads.as_of:  # or the account changed since it was read
         return None
     if newest[mine] and heads.owner(client_id) is None:  # a ledger of someone's: whose is not known here
