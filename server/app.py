@@ -110,6 +110,16 @@ def request_log(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+# Litestar runs a plain function given as a hook in a worker thread, per request: these two
+# are quick and never block, so they are coroutines and run where the request is.
+async def is_sign_in(request: Any) -> bool:
+    return request.url.path in AUTH_PATHS
+
+
+async def strict_numbers(request: Any) -> None:
+    whole_numbers(request)
+
+
 def the_store(state: State) -> AllianceApplication:
     return state.alliances
 
@@ -134,9 +144,12 @@ async def follow_the_log(app: Litestar) -> None:
     def committed(positions: dict) -> None:  # in the thread that saved
         heads.heard(positions)
         signed_in.changed(positions)
-        if app.state.several and not loop.is_closed():
+        if app.state.several:
             for message in announcements(positions):
-                loop.call_soon_threadsafe(announce, message)
+                try:
+                    loop.call_soon_threadsafe(announce, message)
+                except RuntimeError:  # stopping: the event loop is closed
+                    pass
 
     async def listen() -> None:
         async for message in subscriber.iter_events():
@@ -183,13 +196,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
                       "settings": Provide(lambda: settings, sync_to_thread=False)},
         middleware=[security_headers, request_log, bearer_auth,
                     RateLimitConfig(rate_limit=("minute", settings.auth_per_minute),
-                                    check_throttle_handler=lambda request: request.url.path in AUTH_PATHS).middleware],
+                                    check_throttle_handler=is_sign_in).middleware],
         plugins=[ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True), StrictStructSchema()],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1000),
         openapi_config=openapi_config(),
         exception_handlers=HANDLERS,
         request_class=StrictRequest,
-        before_request=whole_numbers,
+        before_request=strict_numbers,
         request_max_body_size=settings.max_body_bytes,
         state=State({"settings": settings, "several": bool(settings.database_url)}),  # processes on one store
         logging_config=None,  # our JSON lines only: Litestar's would log more than we want
