@@ -97,7 +97,8 @@ class Heads:
         aggregates = list(aggregates)
         now = self._clock()
         with self._lock:
-            known = {a: self._newest.get(a, 0) for a in aggregates if now - self._confirmed.get(a, -1e9) < self.trust_seconds}
+            known = {a: self._newest.get(a, 0) for a in aggregates
+                     if now - self._confirmed.get(a, -1e9) < self.trust_seconds}
             forgotten = self._forgotten
         if any(position > since for position in known.values()):
             return None
