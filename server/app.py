@@ -25,7 +25,7 @@ from events.application import AllianceApplication
 from sync import SyncService
 from sync.heads import CHANNEL, Heads, announcements, follow, hear
 from server.alliances import AlliancesController, InvitationsController
-from server.auth import OPEN, AuthController, SignedIn, bearer_auth, signed_out_account
+from server.auth import OPEN, AuthController, Echoes, SignedIn, bearer_auth, signed_out_of
 from server.exports import EXPORTS
 from server.operations import open_store
 from server.metrics import metrics, record_request
@@ -153,17 +153,19 @@ async def follow_the_log(app: Litestar) -> None:
 
     async def listen() -> None:
         async for message in subscriber.iter_events():
-            positions, account = hear(message), signed_out_account(message)
+            positions, signed_out = hear(message), signed_out_of(message)
             if positions is not None:
                 heads.heard(positions)
                 signed_in.changed(positions)
-            elif account is not None:
-                signed_in.changed([account])
+            elif signed_out is not None:
+                signed_in.changed([signed_out[0]])
+                app.state.echoes.heard(signed_out[1])
             else:  # e.g. the listener reconnected: something may have been missed
                 heads.forget()
                 signed_in.forget_all()
 
     follow(app.state.alliances, committed)
+    app.state.echoes = Echoes()
     if app.state.several:
         subscriber = await channels.subscribe([CHANNEL])
         app.state.listening = asyncio.create_task(listen())

@@ -2,12 +2,13 @@
 Bearer-token check every other API call goes through, answered from memory once a token
 was checked (`SignedIn`)."""
 
+import asyncio
 import hashlib
 import json
 import time
 from threading import Lock
 from typing import Annotated, Callable, Iterable
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import msgspec
 from anyio import to_thread
@@ -28,6 +29,8 @@ from server.openapi import BEARER, problems
 # Open routes carry opt={"exclude_from_auth": True}; the OpenAPI schema is open too.
 OPEN = {"exclude_from_auth": True}
 TOKEN_SECONDS = 10.0  # a remembered token is checked with the store again after this long (a lost message)
+SETTLE_TURNS = 4
+ECHO_SECONDS = 1.0  # how long a sign-out waits to hear its message back from the channel
 MOST_TOKENS = 10_000
 
 
@@ -85,23 +88,48 @@ def _hashed(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def signed_out_message(user_id: str) -> bytes:
-    return json.dumps({"signed_out": user_id}).encode()
+def signed_out_message(user_id: str, nonce: str) -> bytes:
+    return json.dumps({"signed_out": user_id, "nonce": nonce}).encode()
 
 
-def signed_out_account(message: bytes) -> UUID | None:
-    """The account a sign-out message names, or None for any other message."""
+def signed_out_of(message: bytes) -> tuple[UUID, str] | None:
+    """The account a sign-out message names, and its nonce; None for any other message."""
     try:
-        return UUID(json.loads(message)["signed_out"])
+        told = json.loads(message)
+        return UUID(told["signed_out"]), str(told["nonce"])
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-async def tell_signed_out(channels: ChannelsPlugin, user_id: str, several: bool) -> None:
-    """After an account's sign-in ended (a sign-out, a revoked device, the account deleted): the
-    other processes hear of it before this returns (this one forgot at the commit itself)."""
-    if several:
-        await channels.wait_published(signed_out_message(user_id), [CHANNEL])
+class Echoes:
+    """Sign-out messages this process sent and waits to hear back (in the event loop)."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, asyncio.Future] = {}
+
+    def expect(self, nonce: str) -> asyncio.Future:
+        return self._waiting.setdefault(nonce, asyncio.get_running_loop().create_future())
+
+    def heard(self, nonce: str) -> None:
+        waiting = self._waiting.pop(nonce, None)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(None)
+
+
+async def tell_signed_out(channels: ChannelsPlugin, echoes: Echoes, user_id: str, several: bool) -> None:
+    """After an account's sign-in ended (a sign-out, a revoked device, the account deleted), every
+    process forgets its tokens: this one did at the commit itself; the others are told on the channel
+    they all listen to, and this returns once this process heard the message back (or after a
+    second): PostgreSQL sends it to every listener at once, so the others have it by then too."""
+    if not several:
+        return
+    nonce = uuid4().hex
+    echo = echoes.expect(nonce)
+    await channels.wait_published(signed_out_message(user_id, nonce), [CHANNEL])
+    try:
+        await asyncio.wait_for(echo, ECHO_SECONDS)
+    except asyncio.TimeoutError:  # the listener is down: it forgets everything when it is back
+        echoes.heard(nonce)
 
 
 class SignUp(msgspec.Struct, forbid_unknown_fields=True):
@@ -143,6 +171,11 @@ class BearerAuth(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         token = bearer_token(connection)
         signed_in: SignedIn = connection.app.state.signed_in
+        if token and connection.app.state.several and signed_in.remembered(token) is not None:
+            # A sign-out message that reached this process already takes a few turns of the event loop
+            # (the listener, the channels plugin, ours) to be heard: let it be, first.
+            for _ in range(SETTLE_TURNS):
+                await asyncio.sleep(0)
         account = signed_in.remembered(token) if token else None
         if account is None and token:
             account = await to_thread.run_sync(signed_in.authenticate, token)
@@ -176,7 +209,7 @@ class AuthController(Controller):
     async def logout(self, request: Request[Account, str, object], alliances: NamedDependency[AllianceApplication],
                      channels: NamedDependency[ChannelsPlugin]) -> None:
         signed_out(channels, await to_thread.run_sync(alliances.log_out, request.auth))
-        await tell_signed_out(channels, request.user.user_id, request.app.state.several)
+        await tell_signed_out(channels, request.app.state.echoes, request.user.user_id, request.app.state.several)
 
     @get("/me", sync_to_thread=False, summary="Who is signed in", security=BEARER, responses=problems(401))
     def me(self, request: Request[Account, str, object]) -> Me:
@@ -192,4 +225,4 @@ class AuthController(Controller):
     async def revoke(self, request: Request[Account, str, object], device_id: FromPath[str],
                      alliances: NamedDependency[AllianceApplication], channels: NamedDependency[ChannelsPlugin]) -> None:
         signed_out(channels, await to_thread.run_sync(alliances.end_session, request.user.user_id, device_id))
-        await tell_signed_out(channels, request.user.user_id, request.app.state.several)
+        await tell_signed_out(channels, request.app.state.echoes, request.user.user_id, request.app.state.several)
