@@ -77,11 +77,12 @@ class SyncService:
         device = self._device(user_id, client_id, copy=False)
         return device.last_mutation_id if device else 0
 
-    def change(self, user_id: str, client_id: str, after: int, upto: int) -> bytes | None:
-        """The live stream's `change` event for this device, for the push that saved the log
-        entries (after, upto] (sync/live.py); None when the device should be poked instead."""
+    def change(self, user_id: str, client_id: str, after: int, upto: int, acknowledged: int) -> bytes | None:
+        """The live stream's `change` event for this device, whose last applied mutation is
+        `acknowledged`, for the push that saved the log entries (after, upto] (sync/live.py);
+        None when the device should be poked instead."""
         page = self.change_pages.get(user_id, after, upto)
-        return None if page is None else for_device(self.app, page, client_id, self.acknowledged(user_id, client_id))
+        return None if page is None else for_device(self.app, page, client_id, acknowledged)
 
     def _push_once(self, user_id: str, client_id: str, mutations: list[dict]) -> PushResult:
         device = self._device(user_id, client_id) or Device.register(client_id, user_id)
