@@ -5,17 +5,16 @@ from typing import Annotated, Any
 
 import msgspec
 from anyio import to_thread
-from eventsourcing.application import AggregateNotFoundError
 from litestar import Controller, Request, Response, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody
 from litestar.response import Template
 
 from events.accounts import Account, WrongPassword
 from events.application import AllianceApplication
+from server.auth import ACCOUNT_DELETED, BEARER_CHALLENGE, DeletedAccountToken, tell_signed_out
 from server.openapi import BEARER, problems
 from server.pokes import poke, signed_out
 from server.problems import problem
@@ -23,8 +22,6 @@ from server.problems import problem
 Req = Request[Account, str, object]
 PRIVATE = {"Cache-Control": "no-store"}  # a person's whole data stays out of every cache
 ATTACHMENT = 'attachment; filename="alliance-my-data.json"'
-ACCOUNT_DELETED = "Your account was deleted."
-BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 class DeleteAccount(msgspec.Struct, forbid_unknown_fields=True):
@@ -41,22 +38,6 @@ class PersonExport(msgspec.Struct, forbid_unknown_fields=True):
     inventory: dict[str, Any] | None
     devices: list[dict[str, Any]]
     reminders: dict[str, Any]
-
-
-class DeletedAccountToken(NotAuthorizedException):
-    """A token of a deleted account: said so, so its devices wipe what they hold."""
-
-
-def refusal(alliances: AllianceApplication, token: str) -> NotAuthorizedException:
-    """Why a token is refused: its account was deleted, or (any other case) it is no session.
-    Telling "deleted" reveals no more than signing up with that address again would."""
-    try:
-        account = alliances.account(token.partition(".")[0], copy=False)
-    except (ValueError, AggregateNotFoundError):
-        account = None
-    if isinstance(account, Account) and account.deleted_at:
-        return DeletedAccountToken(ACCOUNT_DELETED, headers=BEARER_CHALLENGE)
-    return NotAuthorizedException("Sign in first: send 'Authorization: Bearer <token>'.", headers=BEARER_CHALLENGE)
 
 
 def _deleted_account_token(_: Request, error: DeletedAccountToken) -> Response:
@@ -90,6 +71,7 @@ class AccountController(Controller):
         changed = await to_thread.run_sync(delete)
         for session in sessions:
             signed_out(channels, session)
+        await tell_signed_out(channels, request.app.state.echoes, request.user.user_id, request.app.state.several)
         poke(channels, changed)  # the others' devices pull the placeholder where the words were
 
     @get("/api/v1/me/export", sync_to_thread=True, responses=problems(401),
