@@ -1,0 +1,276 @@
+"""The operator's commands respect erasure (issue 13): export and import carry the key rows,
+backup and restore the key store, `alliance seal` upgrades a store from before issue 13, and
+`alliance export-person` gives one person everything about them and nothing of anyone else's.
+
+Each person's texts carry a marker of their own, so a look at the raw bytes of every file of a
+store (WAL included) shows whose words are there."""
+
+import json
+import sqlite3
+import uuid
+from pathlib import Path
+
+import pytest
+from eventsourcing.persistence import Mapper
+
+from events.application import AllianceApplication
+from events.text import erased_text
+from server.cli import main
+from server.settings import Settings
+from server.operations import _json_line, _line, my_data_page, notifications
+from test_operations import open_app, push, read_store, store_env
+
+PASSWORD = "a long enough secret"
+ANN, BOB = "MARKER-ANN-7f3a", "MARKER-BOB-c9e1"  # in every text each of them writes
+
+
+@pytest.fixture(autouse=True)
+def cheap_passwords(monkeypatch):
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr("events.accounts.PASSWORDS", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+def people_and_words(app) -> dict:
+    """Ann and Bob in one alliance, each with an answer and a commitment of their own
+    words; Ann has a second alliance alone, and an ally in her inventory."""
+    ann, _ = app.sign_up(email="ann@example.org", password=PASSWORD, display_name="Ann")
+    bob, _ = app.sign_up(email="bob@example.org", password=PASSWORD, display_name="Bob")
+    shared, alone = uuid.uuid4(), uuid.uuid4()
+    push(app, ann, "ann-phone", 1, shared, "create_alliance", title="Coaching", template="coaching")
+    push(app, ann, "ann-phone", 2, alone, "create_alliance", title="Alone", template="coaching")
+    app.accept_invitation(bob, app.create_invitation(ann, str(shared), name="Bob")["token"])
+    question, other = list(app.alliance(shared).questions)[:2]
+    push(app, ann, "ann-phone", 3, shared, "answer_question", question_id=question, text=f"{ANN} answer",
+         base_revision=0)
+    push(app, bob, "bob-phone", 1, shared, "answer_question", question_id=other, text=f"{BOB} answer",
+         base_revision=0)
+    for who, phone, marker in ((ann, "ann-phone", ANN), (bob, "bob-phone", BOB)):
+        push(app, who, phone, 10, shared, "make_commitment", commitment_id=str(uuid.uuid4()),
+             text=f"{marker} commitment", owner_id=who, due="2027-03-03")
+    push(app, ann, "ann-phone", 11, alone, "make_commitment", commitment_id=str(uuid.uuid4()),
+         text=f"{ANN} alone", owner_id=ann, due="2027-03-03")
+    return {"ann": ann, "bob": bob, "shared": shared, "alone": alone}
+
+
+def store_bytes(data_dir: Path) -> bytes:
+    """Every file of a SQLite data dir, raw: the events, the key store, their WAL files."""
+    return b"".join(path.read_bytes() for path in sorted(data_dir.iterdir()) if path.is_file())
+
+
+def texts(app, aid) -> list[str]:
+    alliance = app.alliance(aid)
+    return sorted([a["text"] for a in alliance.answers.values() if a["text"]]
+                  + [c["text"] for c in alliance.commitments.values()])
+
+
+def all_chains_intact(app) -> dict:
+    reports = {aid: app.verify(aid) for aid in app.alliance_ids()}
+    assert reports and all(report.ok for report in reports.values()), reports
+    return {aid: report.head for aid, report in reports.items()}
+
+
+@pytest.fixture
+def erased(tmp_path, monkeypatch) -> dict:
+    """A SQLite store where Bob erased his words from the shared alliance."""
+    app = open_app(monkeypatch, tmp_path / "source")
+    world = people_and_words(app)
+    assert any(BOB in text for text in texts(app, world["shared"]))
+    app.erase_words(world["bob"], world["shared"], device="bob-phone")
+    world["texts"] = texts(app, world["shared"])
+    world["heads"] = all_chains_intact(app)
+    app.close()
+    return world
+
+
+def test_an_export_after_an_erasure_imports_with_no_way_to_read_the_erased(erased, tmp_path, monkeypatch, capsys):
+    store_env(monkeypatch, tmp_path / "source")
+    assert main(["export", str(tmp_path / "log.jsonl")]) == 0
+    exported = (tmp_path / "log.jsonl").read_text()
+    assert BOB not in exported and ANN not in exported  # every text is sealed
+    keys = [line["key"] for line in map(json.loads, exported.splitlines()) if "key" in line]
+    bobs = [row for row in keys if row["person"] == erased["bob"] and row["scope"] == str(erased["shared"])]
+    assert len(bobs) == 1 and bobs[0]["key"] is None and bobs[0]["erased_at"]  # only the tombstone
+
+    store_env(monkeypatch, tmp_path / "fresh")
+    assert main(["import", str(tmp_path / "log.jsonl")]) == 0
+    assert BOB.encode() not in store_bytes(tmp_path / "fresh")
+    app = open_app(monkeypatch, tmp_path / "fresh")
+    try:
+        assert all_chains_intact(app) == erased["heads"]  # the same chains, unchanged
+        now = texts(app, erased["shared"])
+        assert now == erased["texts"]
+        assert f"{ANN} answer" in now and f"{ANN} commitment" in now  # the others' words are read
+        assert not any(BOB in text for text in now) and any(text.startswith("(erased") for text in now)
+        assert app.alliance(erased["shared"]).erasures[erased["bob"]]
+    finally:
+        app.close()
+
+
+def test_an_export_whose_sealed_texts_lost_their_keys_is_refused(erased, tmp_path, monkeypatch, capsys):
+    store_env(monkeypatch, tmp_path / "source")
+    assert main(["export", str(tmp_path / "log.jsonl")]) == 0
+    lines = (tmp_path / "log.jsonl").read_text().splitlines()
+    without_anns = [line for line in lines
+                    if not (line.startswith('{"key":') and json.loads(line)["key"]["person"] == erased["ann"])]
+    (tmp_path / "cut.jsonl").write_text("\n".join(without_anns) + "\n")
+    capsys.readouterr()
+    store_env(monkeypatch, tmp_path / "fresh")
+    assert main(["import", str(tmp_path / "cut.jsonl")]) == 2
+    error = capsys.readouterr().err
+    assert f"has no key line, nor the tombstone of an erasure" in error and erased["ann"] in error
+    assert "nothing was imported" in error and "Traceback" not in error
+    assert read_store(monkeypatch, tmp_path / "fresh") == {}
+
+
+def test_backup_and_restore_carry_the_key_store(erased, tmp_path, monkeypatch, capsys):
+    store_env(monkeypatch, tmp_path / "source")
+    assert main(["backup", str(tmp_path / "backup")]) == 0
+    store_env(monkeypatch, tmp_path / "restored")
+    assert main(["restore", str(tmp_path / "backup")]) == 0
+    assert (tmp_path / "restored" / "alliances-keys.sqlite").exists()
+    assert BOB.encode() not in store_bytes(tmp_path / "restored")
+    app = open_app(monkeypatch, tmp_path / "restored")
+    try:
+        assert all_chains_intact(app) == erased["heads"]
+        assert texts(app, erased["shared"]) == erased["texts"]  # Ann's words read: her keys came along
+        assert texts(app, erased["alone"]) == [f"{ANN} alone"]
+    finally:
+        app.close()
+
+
+# ----- the upgrade step: a store from before issue 13 -----
+
+class OldFormatStore(AllianceApplication):
+    """The store as it was before issue 13: events written by the plain eventsourcing Mapper,
+    every text in the clear (the chain over that plain form)."""
+
+    def construct_mapper(self) -> Mapper:
+        return Mapper(transcoder=self.construct_transcoder(), cipher=self.factory.cipher(),
+                      compressor=self.factory.compressor())
+
+
+def old_store(monkeypatch, data_dir: Path) -> dict:
+    store_env(monkeypatch, data_dir)
+    app = OldFormatStore(env=Settings.from_env().event_store_env("alliances"))
+    try:
+        world = people_and_words(app)
+        world["texts"] = {aid: texts(app, aid) for aid in (world["shared"], world["alone"])}
+        all_chains_intact(app)
+    finally:
+        app.close()
+    return world
+
+
+def test_seal_upgrades_a_store_from_before_issue_13(tmp_path, monkeypatch, capsys):
+    world = old_store(monkeypatch, tmp_path / "old")
+    before = store_bytes(tmp_path / "old")
+    assert ANN.encode() in before and BOB.encode() in before  # plain, as stores were
+
+    store_env(monkeypatch, tmp_path / "old")
+    assert main(["seal"]) == 0
+    said = capsys.readouterr().out
+    assert "The chain heads devices hold from before no longer match" in said
+    after = store_bytes(tmp_path / "old")
+    assert ANN.encode() not in after and BOB.encode() not in after
+    assert not (tmp_path / "old" / "alliances.sqlite-wal").exists() or \
+        (tmp_path / "old" / "alliances.sqlite-wal").stat().st_size == 0
+    app = open_app(monkeypatch, tmp_path / "old")
+    try:
+        all_chains_intact(app)
+        assert {aid: texts(app, aid) for aid in world["texts"]} == world["texts"]  # every word still read
+        assert app.account(world["bob"]).display_name == "Bob"
+        app.erase_words(world["bob"], world["shared"], device="bob-phone")  # and now erasable
+        assert not any(BOB in text for text in texts(app, world["shared"]))
+        all_chains_intact(app)
+    finally:
+        app.close()
+    assert main(["seal"]) == 0
+    assert "every text is sealed already, nothing to do" in capsys.readouterr().out
+
+
+def test_seal_keeps_a_broken_record_broken_where_it_was(tmp_path, monkeypatch, capsys):
+    world = old_store(monkeypatch, tmp_path / "old")
+    with sqlite3.connect(tmp_path / "old" / "alliances.sqlite") as db:
+        db.execute("UPDATE stored_events SET state=replace(state, ?, ?) WHERE originator_id=?",
+                   (f"{ANN} alone", f"{ANN} ALONE", world["alone"].hex))
+    db.close()
+    app = open_app(monkeypatch, tmp_path / "old")
+    broken_at = app.verify(world["alone"]).broken_at
+    app.close()
+    assert broken_at
+
+    store_env(monkeypatch, tmp_path / "old")
+    assert main(["seal"]) == 0
+    assert f"1 alliance(s) had a broken chain already" in capsys.readouterr().out
+    app = open_app(monkeypatch, tmp_path / "old")
+    try:
+        assert app.verify(world["alone"]).broken_at == broken_at
+        assert app.verify(world["shared"]).ok
+    finally:
+        app.close()
+
+
+def test_an_old_export_is_sealed_as_it_is_imported(tmp_path, monkeypatch, capsys):
+    world = old_store(monkeypatch, tmp_path / "old")
+    store_env(monkeypatch, tmp_path / "old")
+    assert main(["backup", str(tmp_path / "old-backup")]) == 0
+    # a backup from before issue 13 was one SQLite file: it restores, and `seal` upgrades it
+    (tmp_path / "old-backup" / "alliances.sqlite").rename(tmp_path / "old-backup.sqlite")
+    store_env(monkeypatch, tmp_path / "restored")
+    assert main(["restore", str(tmp_path / "old-backup.sqlite")]) == 0
+    assert "run `alliance seal` now" in capsys.readouterr().out
+    assert main(["seal"]) == 0
+
+    store_env(monkeypatch, tmp_path / "old")  # and an export of the old store, imported
+    exported = tmp_path / "old.jsonl"
+    app = OldFormatStore(env=Settings.from_env().event_store_env("alliances"))
+    try:
+        exported.write_text("".join(_json_line(_line(app, stored)) for stored in notifications(app)))
+    finally:
+        app.close()
+    assert ANN in exported.read_text()
+    store_env(monkeypatch, tmp_path / "imported")
+    assert main(["import", str(exported)]) == 0
+    assert "Sealed the plain texts of" in capsys.readouterr().out
+    for data_dir in ("restored", "imported"):
+        assert ANN.encode() not in store_bytes(tmp_path / data_dir)
+        app = open_app(monkeypatch, tmp_path / data_dir)
+        try:
+            all_chains_intact(app)
+            assert {aid: texts(app, aid) for aid in world["texts"]} == world["texts"]
+        finally:
+            app.close()
+
+
+# ----- take your data with you -----
+
+def test_export_person_gives_their_words_and_no_one_elses(tmp_path, monkeypatch, capsys):
+    app = open_app(monkeypatch, tmp_path / "data")
+    people_and_words(app)
+    app.close()
+    store_env(monkeypatch, tmp_path / "data")
+    assert main(["export-person", "Ann@Example.org"]) == 0
+    shown = capsys.readouterr().out
+    data = json.loads(shown)
+    for words in (f"{ANN} answer", f"{ANN} commitment", f"{ANN} alone"):
+        assert words in shown
+    assert BOB not in shown and "bob@example.org" not in shown
+    assert "ann@example.org" in json.dumps(data)
+
+    assert main(["export-person", "ann@example.org", "--html", "--output", str(tmp_path / "ann.html")]) == 0
+    page = (tmp_path / "ann.html").read_text()
+    assert page.startswith("<!doctype html>") and "prefers-color-scheme: dark" in page
+    assert f"{ANN} answer" in page and f"{ANN} alone" in page and BOB not in page
+    assert main(["export-person", "ann@example.org", "--html", "--output", str(tmp_path / "ann.html")]) == 2
+
+    assert main(["export-person", "nobody@example.org"]) == 2
+    assert "there is no account with the email address nobody@example.org" in capsys.readouterr().err
+
+
+def test_the_page_escapes_what_people_wrote():
+    page = my_data_page({"account": {"display_name": "<script>alert(1)</script>"},
+                         "alliances": [{"title": "Coaching", "words": [{"text": "a\nb", "at": "2026-12-04"}]}],
+                         "devices": []})
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert "<h2>Alliances</h2>" in page and "<dt>Display name</dt>" in page and "none" in page
