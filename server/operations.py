@@ -48,13 +48,14 @@ from jinja2 import Environment, FileSystemLoader
 from events.accounts import account_id
 from events.application import AllianceApplication
 from events.audit import GENESIS, event_hash
-from events.sealing import has_plain_text, seal_state
+from events.sealing import Sealer, has_plain_text
 from server.settings import Settings
 
 STORE = "alliances"
 BATCH = 500  # events per read or insert
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SIGNED_UP_TOPIC = "account.SignedUp"
+INVENTORY_STARTED_TOPIC = "inventory.InventoryStarted"
 
 
 class OperationError(Exception):
@@ -65,11 +66,6 @@ class OperationError(Exception):
 
 def sqlite_path(settings: Settings) -> Path:
     return settings.data_dir / f"{STORE}.sqlite"
-
-
-def keys_path(settings: Settings) -> Path:
-    """The key store beside the events (issue 13), on SQLite."""
-    return settings.data_dir / f"{STORE}-keys.sqlite"
 
 
 def describe(settings: Settings) -> str:
@@ -412,6 +408,10 @@ class Sealing:
 
     def __init__(self, app: AllianceApplication):
         self.app = app
+        # An inventory's texts are its owner's, named by its first event: met before the others in
+        # log order (on import the store may not hold it yet, so it is not looked up there).
+        self.owners: dict[str, str] = {}
+        self.sealer = Sealer(app.keys, self.owners.__getitem__)
         self.old_heads: dict[str, str] = {}  # each alliance's chain so far, as it was stored
         self.heads: dict[str, str] = {}  # and as it is now
         self.rechained: set[str] = set()
@@ -422,9 +422,10 @@ class Sealing:
         """The line's state to store: the same object when nothing changes."""
         old = line["state"]
         state = old
+        if line["topic"] == INVENTORY_STARTED_TOPIC:
+            self.owners[line["originator_id"]] = old["owner"]
         if has_plain_text(line["topic"], old):
-            state = seal_state(self.app.keys, line["topic"], UUID(line["originator_id"]),
-                               line["originator_version"], old)
+            state = self.sealer.seal_state(line["topic"], UUID(line["originator_id"]), line["originator_version"], old)
             self.sealed += 1
         if "chain" not in old:  # only alliance events are chained
             return state
@@ -549,7 +550,7 @@ def backup(settings: Settings, target: Path, force: bool = False) -> int:
     source = sqlite_path(settings)
     if not source.exists():
         raise OperationError(f"there is no event store at {source}")
-    keys = keys_path(settings)
+    keys = settings.key_store_path(STORE)
 
     def write(path: Path) -> None:
         path.mkdir()
@@ -593,7 +594,7 @@ def _restore_sqlite(settings: Settings, named: Path, events: Path, keys: Path | 
     if settings.database_url:
         raise OperationError(f"{named} is a SQLite backup; to move it to PostgreSQL, restore it into a SQLite "
                              "data dir, `alliance export` it there and `alliance import` the export")
-    targets = [sqlite_path(settings), keys_path(settings)]
+    targets = [sqlite_path(settings), settings.key_store_path(STORE)]
     if any(target.exists() for target in targets) and not force:
         raise OperationError(f"a store exists at {targets[0]}: restore only into an empty data dir "
                              "(or pass --force to replace it; stop the service first)")

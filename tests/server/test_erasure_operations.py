@@ -11,10 +11,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from eventsourcing.application import Application
 from eventsourcing.persistence import Mapper
+from eventsourcing.utils import get_topic
 
+from events.alliance import Alliance
 from events.application import AllianceApplication
-from events.text import erased_text
+from events.audit import event_hash
 from server.cli import main
 from server.settings import Settings
 from server.operations import _json_line, _line, my_data_page, notifications
@@ -143,11 +146,27 @@ def test_backup_and_restore_carry_the_key_store(erased, tmp_path, monkeypatch, c
 
 class OldFormatStore(AllianceApplication):
     """The store as it was before issue 13: events written by the plain eventsourcing Mapper,
-    every text in the clear (the chain over that plain form)."""
+    every text in the clear, each alliance event hashed over that plain stored form."""
 
     def construct_mapper(self) -> Mapper:
-        return Mapper(transcoder=self.construct_transcoder(), cipher=self.factory.cipher(),
-                      compressor=self.factory.compressor())
+        super().construct_mapper()  # for the key store the rest of the application expects
+        return Mapper(transcoder=self.construct_transcoder(), compressor=self.factory.compressor(),
+                      cipher=self.factory.cipher())
+
+    def _record(self, processing_event):
+        heads = {}
+        for event in processing_event.events:
+            if isinstance(event, Alliance.Event):
+                state = self._decode_stored_state(self.mapper.to_stored_event(event).state)
+                previous = heads.get(event.originator_id, state.pop("chain"))
+                head = event_hash(previous, get_topic(type(event)), event.originator_id, event.originator_version,
+                                  state)
+                object.__setattr__(event, "chain", head)
+                heads[event.originator_id] = head
+        for aggregate_id, head in heads.items():
+            if aggregate_id in processing_event.aggregates:
+                processing_event.aggregates[aggregate_id].chain = head
+        return Application._record(self, processing_event)
 
 
 def old_store(monkeypatch, data_dir: Path) -> dict:
