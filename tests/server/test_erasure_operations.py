@@ -36,23 +36,27 @@ def cheap_passwords(monkeypatch):
 
 def people_and_words(app) -> dict:
     """Ann and Bob in one alliance, each with an answer and a commitment of their own
-    words; Ann has a second alliance alone, and an ally in her inventory."""
+    words; Ann has a second alliance alone."""
     ann, _ = app.sign_up(email="ann@example.org", password=PASSWORD, display_name="Ann")
     bob, _ = app.sign_up(email="bob@example.org", password=PASSWORD, display_name="Bob")
     shared, alone = uuid.uuid4(), uuid.uuid4()
-    push(app, ann, "ann-phone", 1, shared, "create_alliance", title="Coaching", template="coaching")
-    push(app, ann, "ann-phone", 2, alone, "create_alliance", title="Alone", template="coaching")
+    pushed = {ann: 0, bob: 0}
+
+    def act(who, aid, name, **args):
+        pushed[who] += 1
+        push(app, who, f"{who}-phone", pushed[who], aid, name, **args)
+
+    act(ann, shared, "create_alliance", title="Coaching", template="coaching")
+    act(ann, alone, "create_alliance", title="Alone", template="coaching")
     app.accept_invitation(bob, app.create_invitation(ann, str(shared), name="Bob")["token"])
-    question, other = list(app.alliance(shared).questions)[:2]
-    push(app, ann, "ann-phone", 3, shared, "answer_question", question_id=question, text=f"{ANN} answer",
-         base_revision=0)
-    push(app, bob, "bob-phone", 1, shared, "answer_question", question_id=other, text=f"{BOB} answer",
-         base_revision=0)
-    for who, phone, marker in ((ann, "ann-phone", ANN), (bob, "bob-phone", BOB)):
-        push(app, who, phone, 10, shared, "make_commitment", commitment_id=str(uuid.uuid4()),
-             text=f"{marker} commitment", owner_id=who, due="2027-03-03")
-    push(app, ann, "ann-phone", 11, alone, "make_commitment", commitment_id=str(uuid.uuid4()),
-         text=f"{ANN} alone", owner_id=ann, due="2027-03-03")
+    first, second = list(app.alliance(shared).questions)[:2]
+    act(ann, shared, "answer_question", question_id=first, text=f"{ANN} answer", base_revision=0)
+    act(bob, shared, "answer_question", question_id=second, text=f"{BOB} answer", base_revision=0)
+    for who, marker in ((ann, ANN), (bob, BOB)):
+        act(who, shared, "make_commitment", commitment_id=str(uuid.uuid4()), text=f"{marker} commitment",
+            owner_id=who, due="2027-03-03")
+    act(ann, alone, "make_commitment", commitment_id=str(uuid.uuid4()), text=f"{ANN} alone", owner_id=ann,
+        due="2027-03-03")
     return {"ann": ann, "bob": bob, "shared": shared, "alone": alone}
 
 
@@ -79,7 +83,7 @@ def erased(tmp_path, monkeypatch) -> dict:
     app = open_app(monkeypatch, tmp_path / "source")
     world = people_and_words(app)
     assert any(BOB in text for text in texts(app, world["shared"]))
-    app.erase_words(world["bob"], world["shared"], device="bob-phone")
+    app.erase_words(world["bob"], world["shared"], device=f"{world['bob']}-phone")
     world["texts"] = texts(app, world["shared"])
     world["heads"] = all_chains_intact(app)
     app.close()
@@ -199,7 +203,7 @@ def test_seal_upgrades_a_store_from_before_issue_13(tmp_path, monkeypatch, capsy
         all_chains_intact(app)
         assert {aid: texts(app, aid) for aid in world["texts"]} == world["texts"]  # every word still read
         assert app.account(world["bob"]).display_name == "Bob"
-        app.erase_words(world["bob"], world["shared"], device="bob-phone")  # and now erasable
+        app.erase_words(world["bob"], world["shared"], device=f"{world['bob']}-phone")  # and now erasable
         assert not any(BOB in text for text in texts(app, world["shared"]))
         all_chains_intact(app)
     finally:
