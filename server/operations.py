@@ -48,7 +48,7 @@ from jinja2 import Environment, FileSystemLoader
 from events.accounts import account_id
 from events.application import AllianceApplication
 from events.audit import GENESIS, event_hash
-from events.sealing import Sealer, has_plain_text
+from events.sealing import Sealer, UnreadableText, has_plain_text
 from server.settings import Settings
 
 STORE = "alliances"
@@ -608,6 +608,7 @@ def _restore_sqlite(settings: Settings, named: Path, events: Path, keys: Path | 
         if keys is not None:
             shutil.copyfile(keys, staged / targets[1].name)
             _check_sqlite_file(staged / targets[1].name, keys)
+        _check_readable(settings, staged / targets[0].name, staged / targets[1].name, named)
         for target in targets:
             for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):
                 leftover.unlink(missing_ok=True)
@@ -632,6 +633,32 @@ def _check_sqlite_store(path: Path, named: Path) -> int:
     except sqlite3.DatabaseError as error:
         raise OperationError(f"{named} is not an alliance store backup ({error})") from None
     return count
+
+
+def _check_readable(settings: Settings, events: Path, keys: Path, named: Path) -> None:
+    """Every stored event opens with this store's cipher key, and every sealed text in them
+    has its key or the tombstone of an erasure."""
+    env = dict(settings.event_store_env(STORE), SQLITE_DBNAME=str(events), KEYS_SQLITE_DBNAME=str(keys))
+    app = AllianceApplication(env=env)
+    try:
+        missing = _keyless(app)
+    except (ValueError, UnreadableText) as error:
+        raise OperationError(f"{named} cannot be read with this ALLIANCE_CIPHER_KEY ({error})") from None
+    finally:
+        app.close()
+    if missing:
+        raise OperationError(f"{named} holds texts sealed with {len(missing)} key(s) that its key store does not "
+                             f"have, nor their erasure's tombstone (the first: {missing[0][0]} in {missing[0][1]}): "
+                             f"was {STORE}-keys.sqlite left behind? Nothing was restored")
+
+
+def _keyless(app: AllianceApplication) -> list[tuple[str, str]]:
+    """(author, scope) of the store's sealed texts that have neither their key nor a tombstone."""
+    needed = set()
+    for stored in notifications(app):
+        state = json.loads(state_json(app, stored.state))
+        needed.update((author, str(stored.originator_id)) for author in sealed_authors(state))
+    return sorted(pair for pair in needed if app.keys.key(*pair) is None and app.keys.erased_at(*pair) is None)
 
 
 def _check_sqlite_file(path: Path, named: Path) -> None:

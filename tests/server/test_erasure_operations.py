@@ -145,6 +145,14 @@ def test_backup_and_restore_carry_the_key_store(erased, tmp_path, monkeypatch, c
     finally:
         app.close()
 
+    (tmp_path / "backup" / "alliances-keys.sqlite").unlink()  # a backup that lost its key store
+    store_env(monkeypatch, tmp_path / "lost")
+    capsys.readouterr()
+    assert main(["restore", str(tmp_path / "backup")]) == 2
+    error = capsys.readouterr().err
+    assert "that its key store does not have" in error and "Nothing was restored" in error
+    assert not (tmp_path / "lost" / "alliances.sqlite").exists()
+
 
 # ----- the upgrade step: a store from before issue 13 -----
 
