@@ -305,3 +305,39 @@ def test_the_page_escapes_what_people_wrote():
                          "devices": []})
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert "<h2>Alliances</h2>" in page and "<dt>Display name</dt>" in page and "none" in page
+
+
+@pytest.mark.postgres
+def test_seal_upgrades_a_postgresql_store_in_place(tmp_path, monkeypatch, capsys, postgres_url):
+    import psycopg
+
+    schema = f"seal_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        db.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"{postgres_url}?schema={schema}"
+
+    def rows() -> bytes:
+        with psycopg.connect(postgres_url) as db:
+            return b"".join(bytes(state) for table in ("alliances_events", "alliances_snapshots")
+                            for (state,) in db.execute(f'SELECT state FROM "{schema}".{table}'))
+
+    try:
+        store_env(monkeypatch, url=url)
+        app = OldFormatStore(env=Settings.from_env().event_store_env("alliances"))
+        try:
+            world = people_and_words(app)
+            before = {aid: texts(app, aid) for aid in (world["shared"], world["alone"])}
+        finally:
+            app.close()
+        assert ANN.encode() in rows()
+        assert main(["seal"]) == 0
+        assert ANN.encode() not in rows() and BOB.encode() not in rows()
+        app = open_app(monkeypatch, url=url)
+        try:
+            all_chains_intact(app)
+            assert {aid: texts(app, aid) for aid in before} == before
+        finally:
+            app.close()
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as db:
+            db.execute(f'DROP SCHEMA "{schema}" CASCADE')
