@@ -160,6 +160,8 @@ class OldFormatStore(AllianceApplication):
     """The store as it was before issue 13: events written by the plain eventsourcing Mapper,
     every text in the clear, each alliance event hashed over that plain stored form."""
 
+    name = "alliances"  # the same tables (a subclass would be named after itself)
+
     def construct_mapper(self) -> Mapper:
         super().construct_mapper()  # for the key store the rest of the application expects
         return Mapper(transcoder=self.construct_transcoder(), compressor=self.factory.compressor(),
