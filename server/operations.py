@@ -157,7 +157,7 @@ def _write_atomically(target: Path, force: bool, write: Any) -> None:
     _remove(partial)
     try:
         write(partial)
-        if target.is_dir():  # a directory is not replaced in one step: move it aside first
+        if target.is_dir() or partial.is_dir() and target.exists():  # no one-step swap with a directory
             os.replace(target, old)
         os.replace(partial, target)
     finally:
@@ -324,7 +324,7 @@ def _check_export(source: Path) -> CheckedExport:
                     have.add((line["key"]["person"], str(UUID(line["key"]["scope"]))))
                     continue
                 for author in sealed_authors(line["state"]):
-                    needed.setdefault((author, line["originator_id"]), number)
+                    needed.setdefault((author, str(UUID(line["originator_id"]))), number)
                 previous, checked.events = line["id"], checked.events + 1
         except UnicodeDecodeError:
             raise OperationError(f"{source} is not a JSON Lines export (not UTF-8 text)") from None
@@ -771,8 +771,8 @@ def _tables_exist(settings: Settings) -> bool:
 
 def _store_size(settings: Settings) -> int:
     if not settings.database_url:
-        path = sqlite_path(settings)
-        return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+        files = [sqlite_path(settings), settings.key_store_path(STORE)]
+        return sum(p.stat().st_size for f in files for p in (f, Path(f"{f}-wal")) if p.exists())
     with _postgres(settings) as db:
         (size,) = db.execute(
             "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
