@@ -149,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                                   "Lines export")
     command.add_argument("file", type=Path, help="where to write the backup (on SQLite a new directory)")
     command.add_argument("--force", action="store_true", help="replace FILE if it exists")
-    command = add("restore", help="restore a SQLite backup (a directory, or one file from before issue 13) "
-                                  "into an empty data dir, or a JSON Lines export into an empty store")
+    command = add("restore", help="restore a SQLite backup (a directory; or one file, as before texts were "
+                                  "sealed) into an empty data dir, or a JSON Lines export into an empty store")
     command.add_argument("file", type=Path, help="what `alliance backup` or `alliance export` wrote")
     command.add_argument("--force", action="store_true",
                          help="replace an existing SQLite store (stop the service first)")
@@ -161,9 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     command = add("import", help="load a JSON Lines export into an empty store "
                                   "(re-encoded with this store's cipher key, if any)")
     command.add_argument("file", type=Path, help="a file from `alliance export`")
-    add("seal", help="upgrade a store from before issue 13 in place: seal every plain text with its author's "
-                     "key and recompute the chains (stop the service and back up first; devices' old chain "
-                     "anchors no longer match afterwards; safe to repeat)")
+    add("seal", help="upgrade a store written before texts were sealed, in place: seal every plain text with "
+                     "its author's key and recompute the chains (stop the service and back up first; devices' "
+                     "old chain anchors no longer match afterwards; safe to repeat)")
     command = add("export-person", help="everything the store holds about one person (their account, their "
                                         "words in every alliance, inventory, devices, reminder settings), "
                                         "as JSON or as a readable HTML page")

@@ -446,7 +446,7 @@ class Sealing:
         return event_hash(previous, line["topic"], UUID(line["originator_id"]), line["originator_version"], decoded)
 
     def said(self) -> str:
-        text = (f"Sealed the plain texts of {self.sealed} events stored before issue 13, each with its "
+        text = (f"Sealed the plain texts of {self.sealed} events stored before texts were sealed, each with its "
                 f"author's key; the chains of {len(self.rechained)} alliances were recomputed over the sealed "
                 "form. The chain heads devices hold from before no longer match: each device gets the new "
                 "head on its next pull, and a check against an older one reports a rewrite (this upgrade).")
@@ -618,8 +618,8 @@ def _restore_sqlite(settings: Settings, named: Path, events: Path, keys: Path | 
                 os.replace(staged / target.name, target)
     finally:
         shutil.rmtree(staged, ignore_errors=True)
-    said = "" if keys is not None else (" from before issue 13, with no key store: if its texts are plain, "
-                                        "run `alliance seal` now")
+    said = "" if keys is not None else (" (one file, with no key store: if its texts are plain, "
+                                        "run `alliance seal` now)")
     print(f"Restored {named} into {settings.data_dir} ({count} events){said}")
     return 0
 
