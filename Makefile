@@ -25,8 +25,11 @@ test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
+	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python -O tests/benchmarks/bench_domain.py
 	$(BIN)/python -O tests/benchmarks/bench_sync.py
+	$(BIN)/python -O tests/benchmarks/bench_wrk.py
+	$(BIN)/python -O tests/benchmarks/bench_pull_behind.py
 	$(BIN)/python -O tests/benchmarks/bench_scale.py
 
 clean:

@@ -8,8 +8,8 @@ from typing import Any, Iterable
 from events.alliance import Alliance
 from events.privacy import hidden_from
 from events.templates import TEMPLATES
+from events.words import STANCE_WORDS
 
-STANCE_WORDS = {"support": "supports", "live_with": "can live with", "object": "objects to"}
 
 
 def day(iso: str | None, *, year: int | None = None) -> str:

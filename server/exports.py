@@ -16,18 +16,15 @@ from litestar.response import Template
 from events.alliance import Alliance
 from events.application import AllianceApplication
 from events.audit import Anchor
-from events.history import STANCE_WORDS, day
+from events.history import day
 from events.templates import TEMPLATES
+from events.words import COMMITMENT_WORDS, STANCE_WORDS, STATUS_WORDS
 from server.alliances import AnchorHead, AnchorVersion, Req, device_anchor
 from server.access import participants_only
 from server.calendar_feed import one_alliance
 from server.openapi import BEARER, problems
 from server.settings import Settings
 
-STATUS_WORDS = {"draft": "Draft", "agreed": "Agreed", "changed": "Changed since agreed",
-                "broken": "Broken", "closed": "Closed"}
-COMMITMENT_WORDS = {"open": "Open", "done": "Done", "withdrawn": "Withdrawn",
-                    "ended": "Left open when the alliance closed"}
 OWN_QUESTIONS = "Our own questions"
 PRIVATE = {"Cache-Control": "no-store"}  # what an alliance says stays out of shared caches
 

@@ -61,15 +61,16 @@ class Batch:
             raise InvalidInput(f"There is no mutation called {quote(name)}; this client may need an update.")
         command, renames = MUTATIONS[name]
         alliance = self._alliance(alliance_id)
-        before, version = alliance.conflicts(), alliance.version
-        self.app.run_command(alliance, command, by=self.user_id, device=self.client_id,
-                             args={renames.get(key, key): value for key, value in args.items()})
+        args = {renames.get(key, key): value for key, value in args.items()}
+        before, version = _conflicts_near(alliance, command, args), alliance.version
+        self.app.run_command(alliance, command, by=self.user_id, device=self.client_id, args=args)
         if alliance.version != version:
             self.touched.add(str(alliance.id))
         if command == "leave":
             self._account().alliance_left(str(alliance.id))
             self.touched.add(self.user_id)
-        return {"status": "conflict" if alliance.conflicts() > before else "applied", "error": None}
+        conflict = _conflicts_near(alliance, command, args) > before
+        return {"status": "conflict" if conflict else "applied", "error": None}
 
     def _create(self, alliance_id: Any, args: dict) -> dict:
         key = str(new_aggregate_id(alliance_id, "alliance id"))
@@ -109,3 +110,15 @@ class Batch:
         if self.user_id not in self.loaded[key].participants:  # one who left hears not_a_participant
             raise NotFound(NO_SUCH_ALLIANCE)  # never tell outsiders that it exists
         return self.loaded[key]
+
+
+def _conflicts_near(alliance: Alliance, command: str, args: dict) -> int:
+    """The values held in conflict where this command can add one: on its answer or its
+    commitment (a restored version can add them anywhere). Counting only there keeps a push's
+    cost from growing with the alliance."""
+    if command == "restore_version":
+        return alliance.conflicts()
+    answer = alliance.answers.get(str(args.get("question_id")))
+    commitment = alliance.commitments.get(str(args.get("commitment_id")))
+    return (len(answer["conflict"]) if answer else 0) + \
+        (sum(len(values) for values in commitment["conflict"].values()) if commitment else 0)

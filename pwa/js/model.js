@@ -4,9 +4,9 @@
 
 import * as store from "./store.js";
 
-export const STATUS_WORDS = {
-  draft: "Draft", agreed: "Agreed", changed: "Changed since agreed", broken: "Broken", closed: "Closed",
-};
+import WORDS from "./words.json" with { type: "json" };
+
+export const STATUS_WORDS = WORDS.status;
 
 export async function everything() {
   const [states, outbox, rejected, session, witnesses] = await Promise.all(

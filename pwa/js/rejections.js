@@ -4,11 +4,11 @@
 // The list of alliances only counts them (views/list.js); an alliance's top lists them with links.
 
 import { day, h } from "./dom.js";
+import WORDS from "./words.json" with { type: "json" };
 import * as drafts from "./drafts.js";
 import * as store from "./store.js";
 
 const quoted = (text) => (text ? `“${text.length > 80 ? `${text.slice(0, 79)}…` : text}”` : "");
-const STANCE = { support: "you support it", live_with: "you can live with it", object: "you object" };
 
 // What the change was, in words: never the mutation's name.
 export function what(r, state) {
@@ -31,7 +31,7 @@ export function what(r, state) {
     resolve_conflict: "Resolving a conflict",
     schedule_review: "The review rhythm",
     hold_review: `The review of ${day(a.held_on)}`,
-    give_consent: `Your consent to version ${a.version} (${STANCE[a.stance] || "your stance"})`,
+    give_consent: `Your consent to version ${a.version} (${WORDS.stance_mine[a.stance]?.toLowerCase() || "your stance"} it)`,
     break_alliance: "Saying that your agreement is broken",
     renew_alliance: "Renewing the alliance",
     close_alliance: "Closing the alliance",

@@ -3,13 +3,12 @@
 // when, and naming this version (issue 11).
 
 import { h } from "../dom.js";
+import WORDS from "../words.json" with { type: "json" };
 import { nameOf, pendingValue } from "../model.js";
 import { agreedWords, agreementOf, nameOfVersion, versionLabel, versionWords } from "../versions.js";
 import { form, members, on } from "./parts.js";
 
-const STANCES = { support: "supports", live_with: "can live with", object: "objects to" };
-const GAVE = { support: "supported", live_with: "could live with", object: "objected to" };
-const MINE = { support: "You support", live_with: "You can live with", object: "You object to" };
+const { stance: STANCES, stance_past: GAVE, stance_mine: MINE } = WORDS;
 
 // Where one person stands on the current version, in words.
 function stanceWords(state, uid, me) {

@@ -5,6 +5,7 @@
 // from the server: online, or as it was last read on this phone.
 
 import { ApiError, call } from "../api.js";
+import WORDS from "../words.json" with { type: "json" };
 import { day, h, show, when } from "../dom.js";
 import { anchor, nameOf, one } from "../model.js";
 import * as sync from "../sync.js";
@@ -28,8 +29,6 @@ const groupOf = (kind) => Object.keys(GROUPS).find((g) => GROUPS[g].includes(kin
 const SECTIONS = { title: "Title", questions: "Questions", answers: "Answers", own_answers: "Own answers",
   commitments: "Commitments", participants: "People", consents: "Consent", rhythm: "Review rhythm" };
 const CHANGE_WORDS = { added: "Added", removed: "Removed", changed: "Changed" };
-const STANCE_WORDS = { support: "supports", live_with: "can live with", object: "objects to" };
-const GAVE = { support: "supported it", live_with: "could live with it", object: "objected to it" };
 const TITLES = { history: "History", compare: "Compare two versions", restore: "Restore a version", evidence: "Proof of consent" };
 const OFFLINE = "You are offline, and this part of the history was not read on this phone before: come back "
   + "to it when you are online. Everything else in the alliance works offline.";
@@ -364,7 +363,7 @@ async function evidence({ main, id, state, query, get, back, title }) {
     h("p", {}, short(proof.content_hash)),
     h("h2", {}, "Who consented, to what, and when"),
     proof.consents.length ? h("ul", { class: "cards" }, proof.consents.map((c) => h("li", { class: "card" },
-      h("p", {}, h("strong", {}, who(c)), ` ${GAVE[c.stance] || c.stance}`, c.by_renewal ? " by renewing the alliance" : "",
+      h("p", {}, h("strong", {}, who(c)), ` ${WORDS.stance_past[c.stance] || c.stance} it`, c.by_renewal ? " by renewing the alliance" : "",
         ` on ${when(c.at)}`, c.reason ? h("span", { dir: "auto" }, ` (${c.reason})`) : ""),
       c.content_hash ? [h("p", {}, "Fingerprint recorded then: ", short(c.content_hash)),
         h("p", { class: c.matches ? "matches" : "error" }, c.matches
@@ -400,7 +399,7 @@ function summary(section, v, state) {
   if (v === null || v === undefined) return "";
   if (typeof v === "string") return v;
   if (section === "participants") return `${v.name} (${v.role}, ${v.status})`;
-  if (section === "consents") return `${STANCE_WORDS[v.stance] || v.stance} ${versionLabel(state, v.version)}${v.reason ? `: ${v.reason}` : ""}`;
+  if (section === "consents") return `${WORDS.stance[v.stance] || v.stance} ${versionLabel(state, v.version)}${v.reason ? `: ${v.reason}` : ""}`;
   if (section === "rhythm") return `every ${v.every} ${v.unit}, next ${day(v.next)}`;
   if (section === "commitments") return [v.text, nameOf(state, v.owner_id), v.due ? `by ${day(v.due)}` : "no due date", v.status].join(" · ");
   if (section === "questions") return v.removed ? `${v.text} (removed)` : v.text;

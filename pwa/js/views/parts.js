@@ -2,6 +2,7 @@
 // inviting (consent has its own module, consent.js), the hard moments (break, renew, close), appreciating and exporting.
 
 import { ApiError, call } from "../api.js";
+import WORDS from "../words.json" with { type: "json" };
 import { MAX_TEXT, day, h } from "../dom.js";
 import { anchor, nameOf, newSince, pendingValue } from "../model.js";
 import * as store from "../store.js";
@@ -57,7 +58,6 @@ export function sortedCommitments(state, me) {
     || (a.due || "9999").localeCompare(b.due || "9999") || (a.at || "").localeCompare(b.at || ""));
 }
 
-const STATUS = { open: "open", done: "done", withdrawn: "withdrawn", ended: "left open when the alliance closed" };
 
 export function conflictsPart(state, act) {
   const answers = Object.entries(state.answers).filter(([, a]) => a.conflict.length);
@@ -125,7 +125,7 @@ export function commitmentsPart(item, act, me, readOnly, since = null) {
     return h("li", { class: `card commitment${mark ? ` ${mark.kind}` : ""}`, dataset: { commitment: cid } },
       h("p", {}, fresh && h("span", { class: "new" }, "New "), h("strong", { class: "text", dir: "auto" }, c.text)),
       h("p", {}, mine ? h("strong", {}, "You") : h("span", { dir: "auto" }, ownerName(state, c.owner_id)), c.due ? ` · by ${day(c.due)}` : " · no date",
-        ` · ${STATUS[c.status] || c.status}`),
+        ` · ${WORDS.commitment_status[c.status]?.toLowerCase() || c.status}`),
       mark && h("p", { class: `due-mark ${mark.kind}` }, mark.words),
       c.by && h("p", { class: "muted" }, `Made by ${c.by === me ? "you" : nameOf(state, c.by)}${on(c.at)}`),
       c.withdrawn && h("p", { class: "muted" }, `Withdrawn by ${nameOf(state, c.withdrawn.by)}${on(c.withdrawn.at)}`,
