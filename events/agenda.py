@@ -2,6 +2,10 @@
 and the words they say. Both the reminding follower (events/reminders.py) and the
 "needs me" list read these, so a reminder and the app always say the same thing.
 
+Reminders are stored, emailed and pushed, so what they say names who and where, never a
+person's words (a commitment's text, a break, an appreciation): the app shows those. The
+"needs me" list is made afresh for its person from what they can read, so it may.
+
 Business dates (a review's date, a commitment's due date) are days; they become
 moments only in the person's own time zone (events/preferences.py).
 """
@@ -54,14 +58,14 @@ def timed_occasions(alliance: Alliance, user_id: str, preferences: Preferences,
         if commitment["status"] != "open" or not commitment["due"]:
             continue
         due, mine = date.fromisoformat(commitment["due"]), commitment["owner_id"] == user_id
-        owner = "you" if mine else alliance.name_of(commitment["owner_id"])
+        whose = "of yours" if mine else f"of {alliance.name_of(commitment['owner_id'])}'s"
         subject = f"commitment:{cid}:{due}"
         found.append(Occasion("commitment_soon", aid, subject, preferences.morning_of(due - timedelta(days=1)),
-                              f"Due tomorrow in “{title}”: {commitment['text']} ({owner}).",
+                              f"A commitment {whose} in “{title}” is due tomorrow: open it to read it.",
                               alliance_link(aid, "commitments"), digest=not mine))
         found.append(Occasion("commitment_overdue", aid, subject, preferences.morning_of(due + timedelta(days=1)),
-                              f"Overdue since {day(due.isoformat())} in “{title}”: {commitment['text']} ({owner}).",
-                              alliance_link(aid, "commitments"), digest=not mine))
+                              f"A commitment {whose} in “{title}” is overdue since {day(due.isoformat())}: "
+                              "open it to read it.", alliance_link(aid, "commitments"), digest=not mine))
     if consent_asked_at and alliance.status != "broken" and user_id in alliance.awaiting_consent():
         asked = preferences.today(consent_asked_at)
         found.append(Occasion("consent_waiting", aid, f"consent:{alliance.content_version}",
@@ -77,14 +81,17 @@ def joined(alliance: Alliance, who: str) -> tuple[str, str]:
     return f"{alliance.name_of(who)} joined “{alliance.title}”.", alliance_link(str(alliance.id))
 
 
+# A reminder is kept, emailed and pushed: it says who and where, never what someone wrote
+# (their words stay sealed in the alliance, and erasable, issue 13).
+
 def broken(alliance: Alliance, who: str) -> tuple[str, str]:
-    what = alliance.breaks[-1]["what_happened"] if alliance.breaks else ""
-    return (f"{alliance.name_of(who)} said “{alliance.title}” is broken: {what}",
+    return (f"{alliance.name_of(who)} said “{alliance.title}” is broken: open it to read what happened.",
             alliance_link(str(alliance.id), "life"))
 
 
-def appreciated(alliance: Alliance, who: str, note: str) -> tuple[str, str]:
-    return f"{alliance.name_of(who)} appreciates you, in “{alliance.title}”: {note}", alliance_link(str(alliance.id))
+def appreciated(alliance: Alliance, who: str) -> tuple[str, str]:
+    return (f"{alliance.name_of(who)} appreciates you, in “{alliance.title}”: open it to read what they wrote.",
+            alliance_link(str(alliance.id)))
 
 
 # ----- the "needs me" list -----

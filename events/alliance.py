@@ -15,9 +15,8 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.utils import get_topic
 
-from events.audit import GENESIS, event_hash
+from events.audit import GENESIS
 from events.privacy import own_seen, privately_seen
 from events.templates import UnknownTemplate, get_template
 from events.text import quote
@@ -156,18 +155,15 @@ class Alliance(Aggregate):
     Created = Designed  # the library's name for it; stored as "alliance.Designed"
 
     # ----- the chain: every new event is hashed onto the one before -----
+    # A new event carries the head before it; the application replaces that with the hash
+    # over the event as stored, its texts sealed (AllianceApplication._record).
 
     @classmethod
     def _create(cls, event_class, *, id=None, **kwargs):  # noqa: A002
-        kwargs["timestamp"] = event_class.create_timestamp()
-        hashed = dict(kwargs, originator_topic=get_topic(cls))
-        kwargs["chain"] = _chain_hash(GENESIS, event_class, id, 1, hashed)
-        return super()._create(event_class, id=id, **kwargs)
+        return super()._create(event_class, id=id, chain=GENESIS, **kwargs)
 
     def trigger_event(self, event_class, **kwargs) -> None:
-        kwargs["timestamp"] = event_class.create_timestamp()
-        kwargs["chain"] = _chain_hash(self.chain, event_class, self.id, self.version + 1, kwargs)
-        super().trigger_event(event_class, **kwargs)
+        super().trigger_event(event_class, chain=self.chain, **kwargs)
 
     # ----- design -----
 
@@ -1208,11 +1204,3 @@ def _keep_changed_since(restored: dict, base: dict, now: dict, by: str) -> dict:
                 kept["conflict"].setdefault(field, []).append(old[field])
     return merged
 
-
-def _chain_hash(previous: str, event_class: type, originator_id: Any, version: int, fields: dict) -> str:
-    """The hash as the stored row will carry it (see events.audit)."""
-    state = {k: v for k, v in fields.items() if k != "chain"}
-    class_version = getattr(event_class, "class_version", 1)
-    if class_version > 1:
-        state["class_version"] = class_version
-    return event_hash(previous, get_topic(event_class), originator_id, version, state)

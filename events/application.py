@@ -4,26 +4,33 @@ Settings arrive as an eventsourcing `env` dict (built in server/settings.py);
 nothing here reads the environment or knows about HTTP.
 """
 
+import base64
 from datetime import datetime
 from functools import cached_property
 from typing import Any, Iterator
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError
-from eventsourcing.utils import strtobool
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, IntegrityError, Notification, Recording
+from eventsourcing.popo import POPOAggregateRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresFactory
+from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteFactory
+from eventsourcing.utils import get_topic, strtobool
+from psycopg.sql import SQL, Identifier
 
 from events import history, log
 from events.accounts import Account
 from events.allies import Inventory
 from events.alliance import Alliance, AlreadyExists, NotFound, content_hash
 from events.commands import ALLIANCE_COMMANDS, INVENTORY_COMMANDS, DesignAlliance, arguments, checked
-from events.audit import Anchor, ChainReport, verify_chain
+from events.audit import Anchor, ChainReport, event_hash, verify_chain
 from events.devices import Device, device_id
 from events.repository import CopyOnWriteRepository, retry_stale
 from events.preferences import Preferences, PreferencesCommands
 from events.signin import SignIn
 from events.keys import SERVER_KEY_ID, ServerKey
+from events.sealing import (KeyStore, MemoryKeyStore, PostgresKeyStore, Sealer, SealingMapper, SecureDeletePool,
+                            SQLiteKeyStore)
 
 DESIGNED_TOPIC = "alliance.Designed"
 NO_SUCH_ALLIANCE = "There is no such alliance, or you are not one of its participants."
@@ -48,6 +55,102 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
     def construct_repository(self) -> CopyOnWriteRepository:
         return CopyOnWriteRepository(event_store=self.events, snapshot_store=self.snapshots,
                                      cache_maxsize=int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or 0) or None)
+
+    # ----- the stored format: sealed texts, their keys, the chain over them (issue 13, events/sealing.py) -----
+
+    def construct_factory(self, env: Any) -> InfrastructureFactory:
+        factory = super().construct_factory(env)
+        if isinstance(factory, SQLiteFactory):  # what an erasure deletes is overwritten, not left in free pages
+            pool = factory.datastore.pool
+            factory.datastore.pool = SecureDeletePool(db_name=pool.db_name, lock_timeout=pool.lock_timeout)
+        return factory
+
+    def construct_mapper(self) -> SealingMapper:
+        self.keys = self._construct_key_store()
+        return SealingMapper(transcoder=self.construct_transcoder(), compressor=self.factory.compressor(),
+                             cipher=self.factory.cipher(), sealer=Sealer(self.keys, self._owner_of))
+
+    def _construct_key_store(self) -> KeyStore:
+        """The keys apart from the events: a SQLite file beside theirs, a table in PostgreSQL, or
+        in memory with a store in memory. Wrapped with the store's cipher key when it has one."""
+        cipher_key = self.env.get("CIPHER_KEY")
+        wrapping = base64.b64decode(cipher_key) if cipher_key else None
+        if isinstance(self.factory, SQLiteFactory) and not self.factory.datastore.pool.is_sqlite_memory_mode:
+            events = self.factory.datastore.pool.db_name
+            path = self.env.get("KEYS_SQLITE_DBNAME") or events.removesuffix(".sqlite") + "-keys.sqlite"
+            return SQLiteKeyStore(path, wrapping)
+        if isinstance(self.factory, PostgresFactory):
+            return PostgresKeyStore(self.factory.datastore, f"{self.name}_data_keys",
+                                    self.factory.env_create_table(), wrapping)
+        return MemoryKeyStore(wrapping)
+
+    def _owner_of(self, inventory_id: str) -> str:
+        """An ally inventory's owner, as its first event names them (its texts are theirs)."""
+        (started,) = self.recorder.select_events(UUID(inventory_id), lte=1)
+        return self.mapper.decoded_state(started)["owner"]
+
+    def _record(self, processing_event: ProcessingEvent) -> list[Recording]:
+        """Store the events with their texts sealed, each text once. An alliance's events are
+        chained over their sealed form, in order (several of one alliance chain onto each other);
+        each arrives carrying the head before it, and leaves carrying its own hash."""
+        stored, heads = [], {}
+        for event in processing_event.events:
+            state = self.mapper.sealed_state(event)
+            if isinstance(event, Alliance.Event):
+                carried = state.pop("chain")
+                previous = heads.get(event.originator_id, carried)
+                head = event_hash(previous, get_topic(type(event)), event.originator_id,
+                                  event.originator_version, state)
+                state["chain"] = heads[event.originator_id] = head
+                object.__setattr__(event, "chain", head)
+            stored.append(self.mapper.stored_event(event, state))
+        for aggregate_id, head in heads.items():
+            if aggregate_id in processing_event.aggregates:
+                processing_event.aggregates[aggregate_id].chain = head
+        ids = self.recorder.insert_events(stored, tracking=processing_event.tracking,
+                                          **processing_event.saved_kwargs) or []
+        return [Recording(event, Notification(id=id_, originator_id=row.originator_id,
+                                              originator_version=row.originator_version, topic=row.topic,
+                                              state=row.state))
+                for event, row, id_ in zip(processing_event.events, stored, ids, strict=False)]
+
+    def forget(self, person: str, scope: Any, at: str) -> None:
+        """Destroy the person's key for the scope (an alliance, inventory or account id), so their
+        words there can never be read again, and drop what holds them in the clear: the scope's
+        snapshots and its aggregate in memory. Idempotent: call it before saving the erasure
+        event and again after (the save may have taken a snapshot meanwhile)."""
+        self.keys.destroy(person, str(scope), at)
+        self.drop_snapshots(scope)
+
+    def drop_snapshots(self, scope: Any) -> None:
+        """Delete every snapshot of the aggregate (overwritten on SQLite, its WAL emptied) and
+        forget it in memory: it is rebuilt from its events when next read."""
+        aggregate_id = scope if isinstance(scope, UUID) else UUID(str(scope))
+        recorder = self.snapshots.recorder if self.snapshots else None
+        if isinstance(recorder, SQLiteAggregateRecorder):
+            with recorder.datastore.transaction(commit=True) as cursor:
+                cursor.execute(f"DELETE FROM {recorder.events_table_name} WHERE originator_id = ?",
+                               (aggregate_id.hex,))
+            with recorder.datastore.get_connection(commit=True) as connection:
+                connection._sqlite_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        elif isinstance(recorder, PostgresAggregateRecorder):
+            with recorder.datastore.transaction(commit=True) as cursor:
+                cursor.execute(SQL("DELETE FROM {}.{} WHERE originator_id = %s").format(
+                    Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)), (aggregate_id,))
+        elif isinstance(recorder, POPOAggregateRecorder):
+            with recorder._database_lock:
+                for position in recorder._stored_events_index.pop(str(aggregate_id), {}).values():
+                    recorder._stored_events[position] = None
+        if self.repository.cache is not None:
+            try:
+                self.repository.cache.get(aggregate_id, evict=True)
+            except KeyError:
+                pass
+
+    def close(self) -> None:
+        super().close()
+        if hasattr(self, "keys"):
+            self.keys.close()
 
     # ----- commands: one path, typed by events/commands.py -----
 

@@ -58,6 +58,7 @@ class Reminders(ProcessApplication):
         self.upstream, self.channels, self.clock, self.lease = upstream, dict(channels or {}), clock, lease
         self.process = process or uuid.uuid4().hex[:8]
         self.follow(upstream.name, LocalNotificationLog(upstream.recorder, section_size=500))
+        self.mappers[upstream.name] = upstream.mapper  # its events' texts are sealed with its keys
         self.watched: set[str] = set()
         self.pending: set[uuid.UUID] = set()
         self.decided: set[uuid.UUID] = set()
@@ -103,7 +104,7 @@ class Reminders(ProcessApplication):
         elif topic == "AllianceBroken":
             (text, link), kind, whom = agenda.broken(alliance, by), "broken", [u for u in alliance.members() if u != by]
         else:  # appreciated
-            text, link = agenda.appreciated(alliance, by, domain_event.note)
+            text, link = agenda.appreciated(alliance, by)
             kind, whom = "appreciated", [domain_event.participant_id]
         subject = f"event:{domain_event.originator_version}"
         for user_id in whom:

@@ -6,6 +6,10 @@ an aggregate while another folded new events into it: "dictionary changed
 size during iteration", or worse, a silently half-folded copy that a command
 then saved and snapshotted. Here a cached aggregate is frozen by convention:
 newer events are folded into a copy, and that copy replaces it in the cache.
+
+Unless the newer events erase someone's words (issue 13): folding them into what is cached
+would keep those words in memory. Then the aggregate is rebuilt from its events (reading the
+erasure made the mapper forget the keys it kept of it: another process may have destroyed one).
 """
 
 import pickle
@@ -14,7 +18,10 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Repository, project_aggregate
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.utils import retry
+from eventsourcing.utils import get_topic, retry
+
+from events import sealing
+
 
 def copied(aggregate: Any) -> Any:
     """A copy the caller may change: the aggregate's own `copy_to_change()` where it has one,
@@ -49,7 +56,10 @@ class CopyOnWriteRepository(Repository):
             newer = list(self.event_store.get(originator_id=aggregate_id, gt=cached.version))
             if not newer:
                 return copied(cached) if deepcopy_from_cache else cached
-            aggregate = projector_func(copied(cached), newer)
+            if any(get_topic(type(e)) in sealing.ERASURES for e in newer):
+                aggregate = self._reconstruct_aggregate(aggregate_id, None, projector_func)
+            else:
+                aggregate = projector_func(copied(cached), newer)
             if aggregate is None:
                 raise AggregateNotFoundError(aggregate_id)
         self._keep(aggregate_id, aggregate)

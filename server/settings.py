@@ -69,6 +69,10 @@ class Settings:
         """The database URL without our own query options, for psycopg."""
         return self.database_url.split("?", 1)[0]
 
+    def key_store_path(self, store: str) -> Path:
+        """On SQLite, the file of the people's data keys (events/sealing.py), beside the events'."""
+        return self.data_dir / f"{store}-keys.sqlite"
+
     def event_store_env(self, store: str) -> dict[str, str]:
         """The eventsourcing `env` for one application. On SQLite each
         application has its own file (table names are fixed there)."""
@@ -94,6 +98,7 @@ class Settings:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             env.update(PERSISTENCE_MODULE="eventsourcing.sqlite",
                        SQLITE_DBNAME=str(self.data_dir / f"{store}.sqlite"),
+                       KEYS_SQLITE_DBNAME=str(self.key_store_path(store)),  # the people's keys: apart (issue 13)
                        SQLITE_LOCK_TIMEOUT="10")
         if self.cipher_key:
             env.update(CIPHER_TOPIC="eventsourcing.cipher:AESCipher", CIPHER_KEY=self.cipher_key,

@@ -122,7 +122,7 @@ def test_needs_me_on_the_home_screen_and_the_reminders_screen_in_light_and_dark(
     page.get_by_role("link", name="Reminders", exact=True).click()
     expect(page.get_by_role("heading", name="Reminders", level=1)).to_be_visible()
     lately = page.locator("#given")
-    expect(lately).to_contain_text("Bob appreciates you, in “Coaching with Bob”: Thank you for listening so well")
+    expect(lately).to_contain_text("Bob appreciates you, in “Coaching with Bob”: open it to read what they wrote.")
     expect(lately).to_contain_text("Shown here at")
     expect(page.get_by_text("Notifications let reminders of reviews, commitments and consent reach this phone")).to_be_visible()
     check(p, "reminders", problems)
@@ -173,7 +173,7 @@ def test_notifications_turned_on_from_a_tap_show_a_push_and_tapping_it_opens_the
                    "args": {"participant_id": ann.user_id, "note": "for finding the flat"}}])
         pushes = service.wait_for(1)
         payload = stand_in.decrypt(pushes[-1])
-        assert payload["body"] == "Bob appreciates you, in “Lisbon trip”: for finding the flat"
+        assert payload["body"] == "Bob appreciates you, in “Lisbon trip”: open it to read what they wrote."
 
         p.go("#/")
         cdp = p.context.new_cdp_session(page)

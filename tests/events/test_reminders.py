@@ -132,11 +132,11 @@ def test_an_overdue_review_and_commitments_remind_their_owner_and_the_others_in_
     reminders.tick(utc("2026-11-01T07:00:00"))  # 08:00 in Berlin the day before it is due
     reminders.deliver(utc("2026-11-01T07:00:00"))
     assert [r["text"] for r in shown(reminders, ann, "commitment_soon")] == \
-        ["Due tomorrow in “Coaching with Bob”: Send the agenda (you)."]
+        ["A commitment of yours in “Coaching with Bob” is due tomorrow: open it to read it."]
     assert shown(reminders, bob) == []  # the others hear of it in their digest, at 18:00
     reminders.deliver(utc("2026-11-01T17:00:00"))
     [digest] = shown(reminders, bob, "commitment_soon")
-    assert digest["text"] == "Due tomorrow in “Coaching with Bob”: Send the agenda (Ann)."
+    assert digest["text"] == "A commitment of Ann's in “Coaching with Bob” is due tomorrow: open it to read it."
     assert local(digest["deliver_at"]).hour == 18
 
     reminders.tick(utc("2026-11-04T07:00:00"))  # the day after the review date, nothing held
@@ -144,7 +144,7 @@ def test_an_overdue_review_and_commitments_remind_their_owner_and_the_others_in_
     assert [r["text"] for r in shown(reminders, ann, "review_overdue")] == \
         ["The review of “Coaching with Bob” was due on 3 November 2026: hold it, or set a new date."]
     assert [r["text"] for r in shown(reminders, ann, "commitment_overdue")] == \
-        ["Overdue since 2 November 2026 in “Coaching with Bob”: Send the agenda (you)."]
+        ["A commitment of yours in “Coaching with Bob” is overdue since 2 November 2026: open it to read it."]
 
 
 def test_joining_breaking_and_appreciation_remind_the_others_at_once_and_exactly_once(store):
@@ -164,9 +164,12 @@ def test_joining_breaking_and_appreciation_remind_the_others_at_once_and_exactly
         again.close()
     reminders.deliver()
     assert [r["text"] for r in shown(reminders, ann)] == \
-        ["Bob said “Coaching with Bob” is broken: The session was cancelled twice", "Bob joined “Coaching with Bob”."]
+        ["Bob said “Coaching with Bob” is broken: open it to read what happened.", "Bob joined “Coaching with Bob”."]
     assert [r["text"] for r in shown(reminders, bob)] == \
-        ["Ann appreciates you, in “Coaching with Bob”: Thank you for Tuesday"]
+        ["Ann appreciates you, in “Coaching with Bob”: open it to read what they wrote."]
+    if not settings.database_url:  # they say who and where: what was written is nowhere in their store
+        raw = b"".join(path.read_bytes() for path in settings.data_dir.glob("reminders*"))
+        assert b"Coaching with Bob" in raw and b"Tuesday" not in raw and b"cancelled" not in raw
 
 
 def test_consent_not_given_after_three_days_reminds_who_has_not_given_it(store):

@@ -9,9 +9,10 @@ from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
 
 from events.alliance import Alliance, InvalidInput, NotAllowedNow, NotFound
-from events.audit import event_hash
+from events.audit import GENESIS, event_hash
 from replays import replayed
 
 ANN, SAM = ({"by": who, "device": f"{who}-phone"} for who in ("ann", "sam"))
@@ -312,15 +313,16 @@ def test_a_completed_or_withdrawn_commitment_is_reopened(app):
 
 def stored_without(app, alliance: Alliance, field: str) -> list[StoredEvent]:
     """The alliance's new events as an older version of the code stored them: `field`
-    absent from the last one, its chain hash made over what is left."""
-    stored = [app.mapper.to_stored_event(e) for e in alliance.collect_events()]
-    last = stored[-1]
-    state = app.mapper.transcoder.decode(last.state)
-    del state[field], state["chain"]
-    previous = app.mapper.transcoder.decode(stored[-2].state)["chain"]
-    state["chain"] = event_hash(previous, last.topic, last.originator_id, last.originator_version, state)
-    stored[-1] = StoredEvent(originator_id=last.originator_id, originator_version=last.originator_version,
-                             topic=last.topic, state=app.mapper.transcoder.encode(state))
+    absent from the last one, each chained over what it stores (texts sealed)."""
+    events, stored, previous = alliance.collect_events(), [], GENESIS
+    for event in events:
+        state = app.mapper.sealed_state(event)
+        if event is events[-1]:
+            del state[field]
+        del state["chain"]
+        state["chain"] = previous = event_hash(previous, get_topic(type(event)), event.originator_id,
+                                               event.originator_version, state)
+        stored.append(app.mapper.stored_event(event, state))
     return stored
 
 

@@ -25,14 +25,17 @@ def scramble_event(data: Path, alliance_id: str, version: int) -> None:
 
 
 def rewrite_and_rechain(data: Path, alliance_id: str, version: int, old: str, new: str) -> None:
-    """Change one event's text and recompute the chain from it on with events.audit.event_hash."""
+    """Change one event's text (with the key file as well) and recompute the chain from it on
+    with events.audit.event_hash."""
     app = AllianceApplication(env=Settings(data_dir=data).event_store_env("alliances"))
     transcoder, previous, rows = app.mapper.transcoder, GENESIS, []
     for stored in app.recorder.select_events(UUID(alliance_id)):
         state = transcoder.decode(stored.state)
-        if stored.originator_version == version:
-            assert state["text"] == old
-            state["text"] = new
+        if stored.originator_version == version:  # the texts are sealed: whoever has the key file reseals
+            sealer, place = app.mapper.sealer, (stored.topic, stored.originator_id, version)
+            plain = sealer.unseal_state(*place, state)
+            assert plain["text"] == old
+            state = sealer.seal_state(*place, dict(plain, text=new))
         if stored.originator_version >= version:
             del state["chain"]
             state["chain"] = event_hash(previous, stored.topic, stored.originator_id, stored.originator_version, state)

@@ -58,15 +58,16 @@ def test_an_appreciation_arrives_by_email_with_a_link_and_one_click_stops_those_
     [message] = mailbox.wait_for(1)
     assert message["To"].addresses[0].addr_spec == ann.email and message["To"].addresses[0].display_name == "Ann"
     assert str(message["From"]) == "Alliance <reminders@alliance.example.org>"
-    assert str(message["Subject"]) == "Bob appreciates you, in “Coaching with Bob”: You listened so well"
+    assert str(message["Subject"]) == "Bob appreciates you, in “Coaching with Bob”: open it to read what they wrote."
     assert re.fullmatch(r"<[0-9a-f-]{36}\.reminder@alliance\.example\.org>", str(message["Message-ID"]).strip())
     assert str(message["List-Unsubscribe-Post"]).strip() == "List-Unsubscribe=One-Click"
     text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
     html = message.get_body(("html",)).get_content()
     link = f"{PUBLIC}/app/#/a/{alliance_id}"
-    assert "Hello Ann," in text and "Bob appreciates you, in “Coaching with Bob”: You listened so well" in text
+    assert "Hello Ann," in text and "Bob appreciates you, in “Coaching with Bob”: open it to read what they wrote." in text
     assert f"Open it in the app: {link}\n" in text and f'href="{link}"' in html
-    assert "Bob appreciates you, in “Coaching with Bob”: You listened so well" in html
+    assert "Bob appreciates you, in “Coaching with Bob”: open it to read what they wrote." in html
+    assert "listened" not in message.as_string()  # the words stay in the alliance, to be read (or erased) there
     [reminder] = wait_until(lambda: delivered(ann, "appreciated"))
     assert re.fullmatch(r"Sent by email at \d\d:\d\d\.", reminder["delivered"][1]), reminder["delivered"]
     assert reminder["deliveries"]["email"]["answer"] == f"accepted by 127.0.0.1 for {ann.email}"
@@ -159,8 +160,8 @@ def test_a_daily_digest_bundles_the_days_reminders_into_one_email_at_its_hour(tm
         [digest] = mailbox.wait_for(1)
         assert str(digest["Subject"]) == "Your alliances: 2 reminders"
         text = digest.get_body(("plain",)).get_content()
-        assert "Bob appreciates you, in “Coaching with Bob”: Thanks for today" in text
-        assert "Bob said “Coaching with Bob” is broken: We missed two sessions" in text
+        assert "Bob appreciates you, in “Coaching with Bob”: open it to read what they wrote." in text
+        assert "Bob said “Coaching with Bob” is broken: open it to read what happened." in text
         reminders.deliver(evening.astimezone(timezone.utc) + timedelta(minutes=5))
         assert len(mailbox.messages) == 1
     finally:

@@ -10,6 +10,7 @@ def test_the_embedded_default_is_sqlite_in_a_data_directory(tmp_path):
     env = settings.event_store_env("alliances")
     assert env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
     assert env["SQLITE_DBNAME"] == str(tmp_path / "d" / "alliances.sqlite")
+    assert env["KEYS_SQLITE_DBNAME"] == str(tmp_path / "d" / "alliances-keys.sqlite")  # the people's keys, apart
     assert (tmp_path / "d").is_dir()
     assert Settings.from_env({}).data_dir == Path("data")
 

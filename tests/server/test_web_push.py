@@ -74,10 +74,11 @@ def test_a_push_reaches_the_phone_encrypted_for_it_and_says_where_to_go(client, 
     assert scheme == "vapid" and fields["k"] == key
     assert claims(fields["t"])["aud"] == service.url and claims(fields["t"])["sub"] == "mailto:ops@alliance.example.org"
     assert claims(fields["t"])["exp"] - time.time() <= 24 * 3600  # what Apple's push service insists on
-    assert b"listened" not in push.body  # encrypted: only the phone can read it
+    assert b"Coaching" not in push.body  # encrypted: only the phone can read it
     payload = phone.decrypt(push)
     assert payload["title"] == "Alliance"
-    assert payload["body"] == "Bob appreciates you, in “Coaching with Bob”: You listened so well"
+    assert payload["body"] == "Bob appreciates you, in “Coaching with Bob”: open it to read what they wrote."
+    assert "listened" not in json.dumps(payload)  # the words stay in the alliance, to be read (or erased) there
     assert payload["url"] == f"{PUBLIC}/app/#/a/{alliance_id}"
 
     [reminder] = wait_until(lambda: [r for r in ann.get("/reminders").json()["reminders"]
@@ -96,7 +97,7 @@ def test_a_subscription_the_push_service_says_is_gone_is_removed(client, service
     bob.push(("appreciate", alliance_id, {"participant_id": ann.user_id, "note": "Thanks"}))
     service.wait_for(1, "/push/gone")
     wait_until(lambda: len(ann.get("/reminders").json()["preferences"]["phones"]) == 1)
-    assert kept.decrypt(service.wait_for(1, "/push/kept")[0])["body"].endswith(": Thanks")
+    assert kept.decrypt(service.wait_for(1, "/push/kept")[0])["body"].endswith(": open it to read what they wrote.")
     [reminder] = wait_until(lambda: [r for r in ann.get("/reminders").json()["reminders"]
                                      if r["deliveries"].get("push", {}).get("status") == "sent"])
     assert reminder["deliveries"]["push"]["answer"] == f"1 phone; ended: phone ({status})"
