@@ -7,7 +7,7 @@ sign-in token reads `<user id>.<secret>`, so checking it loads one account.
 import hashlib
 import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from eventsourcing.domain import Aggregate, event
 
 from events.alliance import AllianceError, InvalidInput, NotFound
+from events.text import erased_text
 
 NAMESPACE = uuid.UUID("5b0e3f8e-7d4e-4a8c-9d38-2f1f6e0c1a77")
 PASSWORDS = PasswordHasher()  # argon2id with the library's recommended parameters
@@ -27,6 +28,18 @@ class EmailTaken(AllianceError):
 
 class BadCredentials(AllianceError):
     code = "bad_credentials"
+
+
+class AccountWasDeleted(BadCredentials):
+    """Signing in to, or signing up with the address of, an account deleted at its owner's request."""
+
+    code = "account_deleted"
+
+
+class WrongPassword(AllianceError):
+    """A signed-in person confirming something grave (deleting their account) with the wrong password."""
+
+    code = "wrong_password"
 
 
 def account_id(email: str) -> uuid.UUID:
@@ -47,6 +60,7 @@ def new_secret() -> str:
 
 class Account(Aggregate):
     TOPIC = "account"
+    deleted_at = None  # when its owner deleted it (issue 13); a class-level default for older ones
 
     class Created(Aggregate.Created):  # the library's default; unused (__init__ records SignedUp)
         TOPIC = "account.Created"
@@ -123,6 +137,18 @@ class Account(Aggregate):
     def alliance_left(self, alliance_id: str) -> None:
         if alliance_id in self.alliances:
             self.alliances.remove(alliance_id)
+
+    def delete(self) -> None:
+        """Deleted at its owner's request, for good: every device signed out, nothing of theirs kept
+        (the application erased their words everywhere first). Its address opens nothing again."""
+        if self.deleted_at is None:
+            self._deleted(at=datetime.now(timezone.utc).isoformat())
+
+    @event("AccountDeleted", topic="account.AccountDeleted")
+    def _deleted(self, at: str) -> None:
+        self.deleted_at, gone = at, erased_text(at)
+        self.email, self.display_name, self.password_hash = gone, gone, ""
+        self.sessions, self.alliances, self.inventory = {}, [], None
 
 
 def invitation_link_id(secret: str) -> uuid.UUID:

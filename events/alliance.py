@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from events.audit import GENESIS
+from events.erasure import author, erase_texts
 from events.privacy import own_seen, privately_seen
 from events.templates import UnknownTemplate, get_template
 from events.text import quote
@@ -124,6 +125,8 @@ class Alliance(Aggregate):
     # and each time everyone agreed: [{version, at, consents}]. Likewise class-level defaults.
     version_names = MappingProxyType({})
     agreements = ()
+    # Whose words were erased at their request, and when: {user id: {at, account_deleted}} (issue 13).
+    erasures = MappingProxyType({})
 
     class Event(Aggregate.Event):
         by: str  # the user who acted
@@ -270,6 +273,9 @@ class Alliance(Aggregate):
         self.open_invitation(invitation_id)
         if by in self.members():
             raise AlreadyExists("You are already a participant of this alliance.")
+        if by in self.erasures:
+            raise NotAllowedNow("Your words in this alliance were erased at your request, for good: "
+                                "it cannot take you back in.")
         if self.status == "closed":
             raise NotAllowedNow("This alliance is closed: nobody can join it any more.")
         self._joined(by=by, device=device, invitation_id=invitation_id, name=_text(name, "name"))
@@ -342,6 +348,34 @@ class Alliance(Aggregate):
         self.consents.pop(by, None)
         self._settle()
 
+    def erase_words(self, *, by: str, device: str, account_deleted: bool = False) -> None:
+        """Take back, for good, everything `by` wrote here (at their request; with their account
+        deleted, or from this alliance alone): from then on each of their texts reads as erased.
+        Anyone who is or was in the alliance may, closed or not; who did what and when stays."""
+        if by not in self.participants:
+            raise NotAParticipant("Only someone who is or was in this alliance can have their words erased from it.")
+        if by not in self.erasures:  # erased already: nothing of theirs is left to erase
+            self._words_erased(by=by, device=device, account_deleted=account_deleted)
+
+    @event("WordsErased", topic="alliance.WordsErased")
+    def _words_erased(self, by: str, device: str, account_deleted: bool) -> None:
+        at = self._acting_at
+        # Out of the alliance for good, like one who left (their open commitments stay theirs, for
+        # the others to hand over or withdraw); what they still had open for others to join ends.
+        self.participants[by]["status"] = "erased"
+        self.consents.pop(by, None)
+        self.erasures = {**self.erasures, by: {"at": at, "account_deleted": account_deleted}}
+        moved = False
+        for invitation_id, invitation in self.invitations.items():
+            if invitation["by"] == by and invitation["status"] == "open":
+                invitation["status"] = "revoked"
+                moved |= self._hand_over(invitation_id, lambda commitment: commitment.get("by") or by)
+        erase_texts(self, by, at)
+        if moved:  # a commitment waiting for someone they invited went back to its maker
+            self._content_changed()
+        else:
+            self._settle()
+
     # ----- questions and answers -----
 
     def _question(self, question_id: Any) -> dict:
@@ -376,7 +410,7 @@ class Alliance(Aggregate):
 
     @event("QuestionReworded", topic="alliance.QuestionReworded")
     def _question_reworded(self, by: str, device: str, question_id: str, text: str) -> None:
-        self.questions[question_id]["text"] = text
+        self.questions[question_id].update(text=text, text_by=by)
         self._content_changed()
 
     def remove_question(self, *, by: str, device: str, question_id: str) -> None:
@@ -418,6 +452,7 @@ class Alliance(Aggregate):
         else:
             answer.update(text=text, by=by, at=self._acting_at,
                           run=_next_run(answer.get("run"), base_revision, device))
+            answer.pop("text_by", None)  # their own words now
         answer["revision"] += 1
         self._content_changed()
 
@@ -576,6 +611,8 @@ class Alliance(Aggregate):
                 commitment[field] = value
                 commitment["changed"][field] = commitment["revision"] + 1
                 runs[field] = _next_run(runs.get(field), base_revision, device)
+                if field == "text":
+                    commitment["text_by"] = by
         commitment["revision"] += 1
         commitment["at"] = self._acting_at
         self._content_changed()
@@ -677,6 +714,7 @@ class Alliance(Aggregate):
         if question_id is not None:
             answer = self.answers[question_id]
             answer.update(text=resolution["text"], by=by, at=self._acting_at, conflict=[], run=None)
+            answer.pop("text_by", None)
             answer["revision"] += 1
         else:
             commitment = self.commitments[commitment_id]
@@ -685,6 +723,8 @@ class Alliance(Aggregate):
             for field, value in resolution["fields"].items():
                 commitment[field] = value
                 commitment["changed"][field] = commitment["revision"]
+            if "text" in resolution["fields"]:
+                commitment["text_by"] = by
             commitment["conflict"], commitment["runs"] = {}, {}
         self._content_changed()
 
@@ -790,7 +830,7 @@ class Alliance(Aggregate):
     def _settle(self) -> None:
         """The lifecycle, folded: agreed when every participant supports or can
         live with the current version; 'changed' once an agreed alliance moved on."""
-        if self.status in ("broken", "closed"):
+        if self.status in ("broken", "closed") or not self.members():  # (nobody left: all erased)
             return
         if not self.awaiting_consent():
             if not self.agreed_versions or self.agreed_versions[-1] != self.content_version:
@@ -951,12 +991,14 @@ class Alliance(Aggregate):
                     consents={uid: {k: c[k] for k in CONSENT_FIELDS} for uid, c in self.consents.items()})
 
     def restore_version(self, *, by: str, device: str, version: int, content: dict,
-                        base_version: int | None = None, base_content: dict | None = None) -> None:
+                        base_version: int | None = None, base_content: dict | None = None,
+                        authors: dict | None = None) -> None:
         """Bring back the content of an earlier version (read by the caller from
         history) as one new event; nothing in between is erased. `base_version` is
         the version the person was looking at (its content read by the caller too):
         whatever someone changed since then stays, with the restored value beside it
-        as a conflict, exactly as a stale edit would."""
+        as a conflict, exactly as a stale edit would. `authors` is whose words each text
+        of that version was (its text_authors(), read by the caller too)."""
         self._check_can_act(by)
         if not isinstance(version, int) or not 1 <= version < self.version:
             raise InvalidInput(f"Restore a version between 1 and {self.version - 1}.")
@@ -967,17 +1009,49 @@ class Alliance(Aggregate):
         now = self.content()
         if not isinstance(content, dict) or set(content) != set(now) or set(base_content or {}) != set(now):
             raise InvalidInput("Give the content of the version to restore (as content() returns it).")
-        content = _keep_changed_since(content, base_content, now, by)
-        if content == now:
+        merged = _keep_changed_since(content, base_content, now, by)
+        if merged == now:
             raise NotAllowedNow(f"The alliance already says what version {version} said.")
-        self._restored(by=by, device=device, version=version, content=content)
+        self._restored(by=by, device=device, version=version, content=merged,
+                       authors=self._writers(merged, content, authors or {}))
+
+    def text_authors(self) -> dict:
+        """Whose words each answer, commitment and question says, {"answers": {qid: user id},
+        "commitments": {...}, "questions": {...}} (a template's questions are nobody's): restores
+        name them, so a text brought back stays its writer's (issue 13)."""
+        questions = {qid: q.get("text_by") or q.get("added_by") for qid, q in self.questions.items()}
+        return {"answers": {qid: author(a) for qid, a in self.answers.items()},
+                "commitments": {cid: author(c) for cid, c in self.commitments.items()},
+                "questions": {qid: who for qid, who in questions.items() if who}}
+
+    def _writers(self, content: dict, restored: dict, authors: dict) -> dict:
+        """Whose words each text of a restore's `content` is: its writer in the version brought back
+        (`restored`, `authors`), or its writer now where it stays as it is now. A placeholder of
+        someone erased is nobody's words: the restorer's."""
+        now, writers = self.text_authors(), {}
+        for section in ("answers", "commitments", "questions"):
+            writers[section] = {}
+            for key, thing in content[section].items():
+                was = restored[section].get(key)
+                source = authors if was is not None and was["text"] == thing["text"] else now
+                writer = source.get(section, {}).get(key)
+                if writer and writer not in self.erasures:
+                    writers[section][key] = writer
+        return writers
 
     @event("VersionRestored", topic="alliance.VersionRestored")
-    def _restored(self, by: str, device: str, version: int, content: dict) -> None:
-        content, at = copy.deepcopy(content), self._acting_at
+    def _restored(self, by: str, device: str, version: int, content: dict, authors: dict | None = None) -> None:
+        # Restores from before issue 13 named no authors: their texts are the restorer's.
+        content, at, authors = copy.deepcopy(content), self._acting_at, authors or {}
+
+        def written(section: str, key: str) -> dict:
+            writer = authors.get(section, {}).get(key)
+            return {"text_by": writer} if writer else {}
+
         self.title = content["title"]
         # Who added a question stays known (content leaves it out).
-        self.questions = {qid: dict(q, **_who_when(self.questions.get(qid, {}), ("added_by", "at")))
+        self.questions = {qid: dict(q, **_who_when(self.questions.get(qid, {}), ("added_by", "at")),
+                                    **written("questions", qid))
                           for qid, q in content["questions"].items()}
         answered_at: dict[str, dict] = {}  # an own answer the restore changed was given now
         for qid, per in content["own_answers"].items():
@@ -993,7 +1067,7 @@ class Alliance(Aggregate):
         answers = {}
         for qid, restored in content["answers"].items():
             revision = self.answers.get(qid, {}).get("revision", 0) + 1
-            answers[qid] = dict(restored, by=by, at=at, revision=revision)
+            answers[qid] = dict(restored, by=by, at=at, revision=revision, **written("answers", qid))
         self.answers = answers
         commitments = {}
         for cid, restored in content["commitments"].items():
@@ -1001,15 +1075,16 @@ class Alliance(Aggregate):
             revision = before.get("revision", 0) + 1
             kept = _who_when(before, ("by", "withdrawn") if restored["status"] == "withdrawn" else ("by",))
             commitments[cid] = dict(restored, revision=revision, changed=dict.fromkeys(COMMITMENT_FIELDS, revision),
-                                    **{"by": by, **kept, "at": at})
+                                    **{"by": by, **kept, "at": at}, **written("commitments", cid))
         self.commitments = commitments
         self._content_changed()
 
     def restore_item(self, *, by: str, device: str, version: int, content: dict,
-                     question_id: str | None = None, commitment_id: str | None = None) -> None:
+                     question_id: str | None = None, commitment_id: str | None = None,
+                     authors: dict | None = None) -> None:
         """Bring back one agreed answer, or one commitment (its text, owner, due date and
-        status), as it was at `version` (its content read by the caller from history);
-        nothing else changes."""
+        status), as it was at `version` (its content and text_authors() read by the caller
+        from history); nothing else changes."""
         self._check_can_act(by)
         if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version < self.version:
             raise InvalidInput(f"Bring something back from a version between 1 and {self.version - 1}.")
@@ -1017,12 +1092,14 @@ class Alliance(Aggregate):
             raise InvalidInput("Name either the question whose answer to bring back, or the commitment.")
         if not isinstance(content, dict) or not {"questions", "answers", "commitments"} <= set(content):
             raise InvalidInput("Give the content of the version to bring it back from (as content() returns it).")
+        authors = authors or {}
         if question_id is not None:
-            self._restore_answer(by, device, version, content, _key(question_id))
+            self._restore_answer(by, device, version, content, _key(question_id), authors)
         else:
-            self._restore_commitment(by, device, version, content, _key(commitment_id))
+            self._restore_commitment(by, device, version, content, _key(commitment_id), authors)
 
-    def _restore_answer(self, by: str, device: str, version: int, content: dict, question_id: str) -> None:
+    def _restore_answer(self, by: str, device: str, version: int, content: dict, question_id: str,
+                        authors: dict) -> None:
         self._question(question_id)
         if question_id in self.private_questions():
             raise NotAllowedNow("This question is for each person's own answer, private until they share it: "
@@ -1033,19 +1110,27 @@ class Alliance(Aggregate):
         old = content["answers"].get(question_id)
         if old is None:
             raise NotFound(f"This question had no answer yet in version {version}: there is nothing to bring back.")
+        writer = authors.get("answers", {}).get(question_id)
+        if writer in self.erasures:
+            raise NotAllowedNow(f"The answer of version {version} was {self.name_of(writer)}'s, erased at their "
+                                "request: there is nothing to bring back.")
         if self.answers.get(question_id, {"text": ""})["text"] == old["text"]:
             raise NotAllowedNow(f"The answer already says what it said in version {version}.")
-        self._answer_restored(by=by, device=device, version=version, question_id=question_id, text=old["text"])
+        self._answer_restored(by=by, device=device, version=version, question_id=question_id, text=old["text"],
+                              text_by=writer)
 
     @event("AnswerRestored", topic="alliance.AnswerRestored")
-    def _answer_restored(self, by: str, device: str, version: int, question_id: str, text: str) -> None:
+    def _answer_restored(self, by: str, device: str, version: int, question_id: str, text: str,
+                         text_by: str | None = None) -> None:
         answer = self.answers.setdefault(question_id, {"text": "", "by": by, "revision": 0, "conflict": []})
         # Answers held in conflict stay: they are someone's words, still to be resolved.
         answer.update(text=text, by=by, at=self._acting_at, run=None)
+        _written_by(answer, text_by)
         answer["revision"] += 1
         self._content_changed()
 
-    def _restore_commitment(self, by: str, device: str, version: int, content: dict, commitment_id: str) -> None:
+    def _restore_commitment(self, by: str, device: str, version: int, content: dict, commitment_id: str,
+                            authors: dict) -> None:
         old = content["commitments"].get(commitment_id)
         if old is None:
             raise NotFound(f"This commitment did not exist yet in version {version}: there is nothing to bring back.")
@@ -1055,11 +1140,13 @@ class Alliance(Aggregate):
             fields["owner_id"] = self._owner(fields["owner_id"])  # someone who left cannot own it again
         if now is not None and all(now[k] == v for k, v in fields.items()):
             raise NotAllowedNow(f"This commitment already is as it was in version {version}.")
+        writer = authors.get("commitments", {}).get(commitment_id)
         self._commitment_restored(by=by, device=device, version=version, commitment_id=commitment_id,
-                                  fields=fields)
+                                  fields=fields, text_by=None if writer in self.erasures else writer)
 
     @event("CommitmentRestored", topic="alliance.CommitmentRestored")
-    def _commitment_restored(self, by: str, device: str, version: int, commitment_id: str, fields: dict) -> None:
+    def _commitment_restored(self, by: str, device: str, version: int, commitment_id: str, fields: dict,
+                             text_by: str | None = None) -> None:
         commitment = self.commitments.setdefault(commitment_id, {
             "revision": 0, "changed": dict.fromkeys(COMMITMENT_FIELDS, 0), "conflict": {}, "by": by})
         revision = commitment["revision"] + 1
@@ -1068,6 +1155,7 @@ class Alliance(Aggregate):
                 commitment["changed"][field] = revision  # an editor who started before meets a conflict
         commitment.update(fields, revision=revision, at=self._acting_at)
         commitment.pop("runs", None)
+        _written_by(commitment, text_by)
         if fields["status"] == "withdrawn":
             commitment.setdefault("withdrawn", {"by": by, "reason": "", "at": self._acting_at})
         else:
@@ -1123,7 +1211,7 @@ class Alliance(Aggregate):
             "reviews": copy.deepcopy(self.reviews), "consents": copy.deepcopy(self.consents),
             "awaiting_consent": self.awaiting_consent(), "breaks": copy.deepcopy(self.breaks),
             "appreciations": copy.deepcopy(self.appreciations), "closing": copy.deepcopy(self.closing),
-            "archived_by": list(self.archived_by),
+            "archived_by": list(self.archived_by), "erasures": copy.deepcopy(dict(self.erasures)),
             "created_on": self.created_on.isoformat(), "modified_on": self.modified_on.isoformat(),
             "chain_head": self.chain,  # devices keep it as an anchor for verify (SYNC.md 15)
         }
@@ -1147,6 +1235,15 @@ def content_hash(content: dict) -> str:
 def _who_when(before: dict, keys: tuple) -> dict:
     """The who-and-when fields of a thing as it was (absent ones stay absent: old snapshots)."""
     return {k: copy.deepcopy(before[k]) for k in keys if k in before}
+
+
+def _written_by(thing: dict, text_by: str | None) -> None:
+    """Inside a restore's fold: whose words the thing's text is now (a restore from before issue
+    13 named nobody: then whoever the thing says did it)."""
+    if text_by:
+        thing["text_by"] = text_by
+    else:
+        thing.pop("text_by", None)
 
 
 def _key(value: Any) -> str | None:

@@ -10,7 +10,7 @@ and thanks are logged; the audit tells, in words, what is missing.
 import copy
 import secrets
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
@@ -46,6 +46,7 @@ def _choice(value: Any, choices, what: str) -> str:
 
 class Inventory(Aggregate):
     TOPIC = "inventory"
+    erased_at = None  # when its owner deleted their account (issue 13); a class-level default for older ones
 
     class Created(Aggregate.Created):  # the library's default; unused (__init__ records InventoryStarted)
         TOPIC = "inventory.Created"
@@ -165,6 +166,17 @@ class Inventory(Aggregate):
     @event("AllyTouched", topic="inventory.AllyTouched")
     def _touched(self, ally_id: str, kind: str, on: str, note: str) -> None:
         self.allies[ally_id]["touches"].append({"kind": kind, "on": on, "note": note})
+
+    # ----- erasure (issue 13) -----
+
+    def erase(self) -> None:
+        """Everything in it gone, at its owner's request (their account deleted)."""
+        if self.erased_at is None:
+            self._erased(at=datetime.now(timezone.utc).isoformat())
+
+    @event("InventoryErased", topic="inventory.InventoryErased")
+    def _erased(self, at: str) -> None:
+        self.goals, self.allies, self.erased_at = {}, {}, at
 
     # ----- reading -----
 

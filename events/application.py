@@ -5,7 +5,7 @@ nothing here reads the environment or knows about HTTP.
 """
 
 import base64
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any, Iterator
 from uuid import UUID
@@ -19,14 +19,16 @@ from eventsourcing.utils import get_topic, strtobool
 from psycopg.sql import SQL, Identifier
 
 from events import history, log
-from events.accounts import Account
+from events.accounts import Account, WrongPassword
 from events.allies import Inventory
-from events.alliance import Alliance, AlreadyExists, NotFound, content_hash
+from events.alliance import Alliance, AlreadyExists, NotAllowedNow, NotFound, content_hash
 from events.commands import ALLIANCE_COMMANDS, INVENTORY_COMMANDS, DesignAlliance, arguments, checked
 from events.audit import Anchor, ChainReport, event_hash, verify_chain
 from events.devices import Device, device_id
+from events.erasure import erase_later, event_texts, text_author
+from events.text import erased_text
 from events.repository import CopyOnWriteRepository, retry_stale
-from events.preferences import Preferences, PreferencesCommands
+from events.preferences import Preferences, PreferencesCommands, preferences_id
 from events.signin import SignIn
 from events.keys import SERVER_KEY_ID, ServerKey
 from events.sealing import (KeyStore, MemoryKeyStore, PostgresKeyStore, Sealer, SealingMapper, SecureDeletePool,
@@ -193,8 +195,10 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
         """Apply one command to a loaded alliance (not saved): the caller saves,
         so a batch of commands (a push) can be saved together."""
         args = arguments(ALLIANCE_COMMANDS, command, args)
-        if command in ("restore_version", "restore_item"):  # these need content from history
-            args["content"] = self._content_at(alliance, args["version"], below=alliance.version)
+        if command in ("restore_version", "restore_item"):  # these need content from history, and its writers
+            restored = self._state_at(alliance, args["version"], below=alliance.version)
+            args["content"] = restored.content() if restored else {}
+            args["authors"] = restored.text_authors() if restored else {}
         if command == "restore_version":  # and the content of the version the person looked at
             args["base_content"] = self._content_at(alliance, args["base_version"], below=alliance.version + 1)
         if command == "name_version":  # only a content version has a name
@@ -206,10 +210,14 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
 
     def _content_at(self, alliance: Alliance, version: Any, *, below: int) -> dict:
         """An earlier version's content, or {} where there is no such version (the command says why)."""
+        state = self._state_at(alliance, version, below=below)
+        return state.content() if state else {}
+
+    def _state_at(self, alliance: Alliance, version: Any, *, below: int) -> Alliance | None:
+        """An earlier version (as it reads after any erasure since), or None where there is no such version."""
         if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version < below:
-            return {}
-        return alliance.content() if version == alliance.version else \
-            self.alliance(alliance.id, version=version).content()
+            return None
+        return alliance if version == alliance.version else self.alliance(alliance.id, version=version)
 
     def _content_version_at(self, alliance: Alliance, version: Any) -> int | None:
         """The content version the alliance had at an event version, or None where there is no such version."""
@@ -244,6 +252,119 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
             if len(found) < 500:
                 return repaired
             start = found[-1].id
+
+    # ----- erasure and portability (issue 13) -----
+
+    def save(self, *objs: Any, **kwargs: Any) -> list:
+        """Whatever path an erasure comes by (a push, a command), its words are forgotten before
+        it is saved, and again after (the save may have taken a snapshot)."""
+        erasures = _erasures_in(objs)
+        for erasure in erasures:
+            self.forget(*erasure)
+        recordings = super().save(*objs, **kwargs)
+        for erasure in erasures:
+            self.forget(*erasure)
+        return recordings
+
+    def save_and_keep(self, *aggregates: Any) -> None:
+        """Save, and cache what was saved as it is (for a caller done with it: a push), so the next
+        read needs no second copy; never what erased someone's words: that is rebuilt from its events."""
+        erasing = bool(_erasures_in(aggregates))
+        self.save(*aggregates)
+        if not erasing:
+            self.repository.adopt(*aggregates)
+
+    def erase_words(self, user_id: str, alliance_id: Any, *, device: str) -> Alliance:
+        """Erase, for good, everything the person wrote in an alliance they are or were in; they
+        are out of it too (their devices drop it on their next pull)."""
+        return self._erase_from(user_id, alliance_id, device=device, account_deleted=False)
+
+    @retry_stale
+    def _erase_from(self, user_id: str, alliance_id: Any, *, device: str, account_deleted: bool) -> Alliance:
+        try:
+            alliance = self.alliance(alliance_id)
+        except NotFound:
+            raise NotFound(NO_SUCH_ALLIANCE) from None
+        if user_id not in alliance.participants:  # to outsiders it does not exist
+            raise NotFound(NO_SUCH_ALLIANCE)
+        if account_deleted:  # not a person's command: no client may claim it
+            alliance.erase_words(by=user_id, device=device, account_deleted=True)
+        else:
+            self.run_command(alliance, "erase_words", by=user_id, device=device, args={})
+        account = self.account(user_id)
+        if str(alliance.id) in account.alliances:
+            account.alliance_left(str(alliance.id))
+        self.save(alliance, account)
+        return alliance
+
+    def delete_account(self, user_id: str, *, password: str, device: str) -> None:
+        """Delete the person's account, for good, once they confirmed it with their password: their
+        words erased from every alliance they were ever in (their open invitations withdrawn with
+        them), their inventory, reminder settings, phones and feed gone, every device signed out."""
+        account = self.account(user_id)
+        if account.deleted_at:
+            raise NotAllowedNow("This account was deleted already.")
+        if not account.check_password(password):
+            raise WrongPassword("That is not your password: your account was not deleted.")
+        for alliance_id in self.alliances_ever(user_id):
+            self._erase_from(user_id, alliance_id, device=device, account_deleted=True)
+        if self.stored(preferences_id(user_id)):
+            self._change_preferences(user_id, lambda preferences: preferences.clear())
+        self._delete(user_id)
+        deleted_at = self.account(user_id).deleted_at
+        for scope in self.keys.scopes_of(user_id):  # any key left (an alliance the account never listed)
+            self.forget(user_id, scope, deleted_at)
+
+    @retry_stale
+    def _delete(self, user_id: str) -> None:
+        """The last step of deleting an account (so a failure before it can be run again): the
+        inventory erased and the account deleted, together."""
+        account, inventory = self.account(user_id), self.inventory_of(user_id)
+        if inventory is not None:
+            inventory.erase()
+        account.delete()
+        self.save(inventory, account)
+
+    def alliances_ever(self, user_id: str) -> list[str]:
+        """Every alliance the person was ever in (designed or joined), in the order they came in."""
+        joined = [e.alliance_id for e in self.events.get(UUID(user_id)) if isinstance(e, Account.AllianceJoined)]
+        return list(dict.fromkeys(joined))
+
+    def export_person(self, user_id: str) -> dict:
+        """Everything about the person, for them to take away: their account, their words in every
+        alliance they were ever in (with when), their ally inventory, their signed-in devices and
+        their reminder settings. Nothing of anyone else's: no other person's words or names."""
+        account = self.account(user_id)
+        preferences = self.preferences(user_id).as_dict()
+        inventory = self.inventory_of(user_id)
+        return {
+            "exported_at": datetime.now(timezone.utc).isoformat(),
+            "account": {"user_id": user_id, "email": account.email, "display_name": account.display_name,
+                        "deleted_at": account.deleted_at},
+            "devices": [{"id": h[:16], "device_name": s["device_name"]} for h, s in account.sessions.items()],
+            "alliances": [self._own_words(user_id, aid) for aid in self.alliances_ever(user_id)],
+            "inventory": {"goals": inventory.goals, "allies": inventory.current()} if inventory else None,
+            "reminders": {k: v for k, v in preferences.items() if k != "version"},
+        }
+
+    def _own_words(self, user_id: str, alliance_id: str) -> dict:
+        """What the person wrote in one alliance, event by event (what they erased reads erased)."""
+        alliance = self.alliance(alliance_id, copy=False)
+        me, erased = alliance.participants.get(user_id, {}), alliance.erasures.get(user_id)
+        words = []
+        for event in self.events.get(alliance.id):
+            kind, data = type(event).__name__, vars(event)
+            texts = event_texts(kind, data) if text_author(event.by, data) == user_id else {}
+            if erased:
+                texts = dict.fromkeys(texts, erased_text(erased["at"]))
+            if kind in ("Designed", "AllianceRenamed") and event.by == user_id:
+                texts["title"] = data["title"]  # the title they gave it (a title is never erased)
+            if texts:
+                words.append({"version": event.originator_version, "at": event.timestamp.isoformat(),
+                              "kind": kind, "texts": texts})
+        return {"alliance_id": str(alliance.id), "my_name": me.get("name"), "my_role": me.get("role"),
+                "my_status": me.get("status"), "joined_at": me.get("joined_at"),
+                "erased_at": erased["at"] if erased else None, "words": words}
 
     # ----- reading -----
 
@@ -303,7 +424,8 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
             return latest
         if not isinstance(version, int) or not 1 <= version <= latest.version:
             raise NotFound(f"There is no version {version}: the alliance has versions 1 to {latest.version}.")
-        return self.repository.get(alliance_id, version=version)
+        # Words erased since read erased there too (issue 13): an old version never brings them back.
+        return erase_later(self.repository.get(alliance_id, version=version), latest)
 
     def alliance_for(self, user_id: str, alliance_id: Any, *, version: int | None = None,
                      at: datetime | None = None) -> Alliance:
@@ -411,6 +533,21 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
             if len(found) < page:
                 return
             start = found[-1].id
+
+
+def _erasures_in(objs: tuple) -> list[tuple[str, UUID, str]]:
+    """(person, scope, at) of each erasure among what is about to be saved: words erased from an
+    alliance, an inventory erased, an account deleted."""
+    found = []
+    for obj in objs:
+        for event in getattr(obj, "pending_events", ()):
+            if isinstance(event, Alliance.WordsErased):
+                found.append((event.by, event.originator_id, event.timestamp.isoformat()))
+            elif isinstance(event, Inventory.InventoryErased):
+                found.append((obj.owner, event.originator_id, event.at))
+            elif isinstance(event, Account.AccountDeleted):
+                found.append((str(event.originator_id), event.originator_id, event.at))
+    return found
 
 
 def _uuid(value: Any) -> UUID:

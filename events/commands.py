@@ -175,6 +175,10 @@ class NameVersion(Command):
     name: Text  # empty: the name goes
 
 
+class EraseWords(Command):  # everything I wrote here, for good (issue 13); I am out of it too
+    pass
+
+
 ALLIANCE_COMMANDS: dict[str, type[Command]] = {
     "revoke_invitation": RevokeInvitation,
     "invite_participant": InviteParticipant, "join": Join, "leave": Leave, "add_question": AddQuestion,
@@ -186,6 +190,7 @@ ALLIANCE_COMMANDS: dict[str, type[Command]] = {
     "close_alliance": CloseAlliance, "appreciate": Appreciate, "restore_version": RestoreVersion,
     "rename_alliance": RenameAlliance, "archive_alliance": ArchiveAlliance, "unarchive_alliance": ArchiveAlliance,
     "reopen_commitment": ReopenCommitment, "restore_item": RestoreItem, "name_version": NameVersion,
+    "erase_words": EraseWords,
 }
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any, Iterable
 
 from events.alliance import Alliance
+from events.erasure import erased_event_data, erased_view, text_author
 from events.privacy import hidden_from
 from events.templates import TEMPLATES
 from events.words import STANCE_WORDS
@@ -31,16 +32,21 @@ def describe_events(state: Alliance | None, events: Iterable[Any], now: Alliance
                     viewer: str | None = None) -> list[dict]:
     """Describe each event against the state just before it, oldest first.
     `state` is the alliance before the first event (None before creation);
-    `now` supplies names of people who joined later; `viewer` is whom the words are
-    for: someone else's answer to a private question is told without its words."""
+    `now` supplies names of people who joined later, and who had their words erased since
+    (those read erased in every entry); `viewer` is whom the words are for: someone else's
+    answer to a private question is told without its words."""
     entries = []
     private, shared = now.private_questions(), now.shared_answers
     for ev in events:
         before_status = state.status if state else None
-        if hidden_from(viewer, type(ev).__name__, ev.by, vars(ev), private, shared):
+        kind, data = type(ev).__name__, vars(ev)
+        erasure = now.erasures.get(text_author(ev.by, data))
+        if erasure:
+            data = erased_event_data(kind, data, erasure["at"])
+        if hidden_from(viewer, kind, ev.by, data, private, shared):
             text = f"answered {quote(now.questions[ev.question_id]['text'])} privately, for themselves"
         else:
-            text = describe(ev, state, now)
+            text = describe(ev, erased_view(state, now), now, data)
         state = ev.mutate(state)
         if state.status == "agreed" and before_status != "agreed":
             text += f"; the alliance is now agreed (version {state.content_version})"
@@ -51,8 +57,9 @@ def describe_events(state: Alliance | None, events: Iterable[Any], now: Alliance
     return entries
 
 
-def describe(ev: Any, before: Alliance | None, now: Alliance) -> str:
-    kind, data = type(ev).__name__, vars(ev)
+def describe(ev: Any, before: Alliance | None, now: Alliance, data: dict | None = None) -> str:
+    """The event in words; `data` is its fields as they are to be told (default: as stored)."""
+    kind, data = type(ev).__name__, vars(ev) if data is None else data
     year = ev.timestamp.year
     if kind == "Designed":
         template = TEMPLATES.get(data["template"])
@@ -69,6 +76,10 @@ def describe(ev: Any, before: Alliance | None, now: Alliance) -> str:
         return "joined the alliance"
     if kind == "ParticipantLeft":
         return "left the alliance"
+    if kind == "WordsErased":
+        if data["account_deleted"]:
+            return "deleted their account: their words here are erased, at their request"
+        return "had their words erased, at their request"
     if kind == "InvitationRevoked":
         return f"withdrew the invitation for {before.invitations[data['invitation_id']]['name']}"
     if kind == "QuestionAdded":

@@ -185,6 +185,18 @@ class Preferences(Aggregate):
     def feed_matches(self, secret: str) -> bool:
         return self.feed is not None and hmac.compare_digest(self.feed, _digest(secret))
 
+    # ----- their account deleted (issue 13) -----
+
+    def clear(self) -> None:
+        """Nothing kept of the person's settings: no reminder by any channel, no phone, no feed."""
+        self._cleared()
+
+    @event("PreferencesCleared", topic="preferences.PreferencesCleared")
+    def _cleared(self) -> None:
+        self.settings = copy.deepcopy(DEFAULTS)
+        self.channels = {kind: [] for kind in KINDS}
+        self.subscriptions, self.feed = {}, None
+
     # ----- time: the person's clock -----
 
     @property

@@ -8,11 +8,15 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from events.accounts import Account, BadCredentials, EmailTaken, InvitationLink, account_id, invitation_link_id
+from events.accounts import (
+    Account, AccountWasDeleted, BadCredentials, EmailTaken, InvitationLink, account_id, invitation_link_id,
+)
 from events.alliance import Alliance, InvitationClosed, NotFound
 from events.repository import retry_stale
 
 NO_SUCH_INVITATION = "This invitation link is not valid: it may have been used or have expired. Ask for a new one."
+DELETED = ("The account with this email address was deleted at its owner's request: it cannot be signed in to, "
+           "and the address cannot make a new one.")
 
 
 class SignIn:
@@ -25,6 +29,8 @@ class SignIn:
         try:
             self.save(account)
         except IntegrityError:
+            if self._deleted_account(email):
+                raise EmailTaken(DELETED) from None
             raise EmailTaken("An account with this email address exists already: sign in instead.") from None
         return account.user_id, token
 
@@ -33,6 +39,8 @@ class SignIn:
             account = self.repository.get(account_id(email))
         except AggregateNotFoundError:
             account = None
+        if isinstance(account, Account) and account.deleted_at:
+            raise AccountWasDeleted(DELETED)
         if not isinstance(account, Account) or not account.check_password(password):
             raise BadCredentials("That email address and password do not match an account.")
         token = account.start_session(device_name)
@@ -46,9 +54,16 @@ class SignIn:
             account = self.repository.get(UUID(user_id), deepcopy_from_cache=False)  # only read
         except (ValueError, AggregateNotFoundError):
             return None
-        if not isinstance(account, Account) or account.session_for(secret) is None:
+        if not isinstance(account, Account) or account.deleted_at or account.session_for(secret) is None:
             return None
         return account
+
+    def _deleted_account(self, email: str) -> bool:
+        try:
+            account = self.repository.get(account_id(email), deepcopy_from_cache=False)  # only read
+        except AggregateNotFoundError:
+            return False
+        return isinstance(account, Account) and bool(account.deleted_at)
 
     def log_out(self, token: str) -> str | None:
         """Sign this token's device out; its session id (the token's hash), or None."""

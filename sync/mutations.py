@@ -13,8 +13,11 @@ MAX_DETAIL = 500  # characters of a refusal's message: the ledger keeps 1,000 ou
 MUTATIONS: dict[str, tuple[str, dict[str, str]]] = {
     "leave_alliance": ("leave", {}),
     "break_alliance": ("break_alliance", {"reason": "what_happened"}),
-    **{name: (name, {}) for name in ALLIANCE_COMMANDS if name not in ("join", "leave", "break_alliance")},
+    "erase_my_words": ("erase_words", {}),
+    **{name: (name, {}) for name in ALLIANCE_COMMANDS if name not in ("join", "leave", "break_alliance", "erase_words")},
 }
+# Commands after which the pusher is out of the alliance: their devices drop it on their next pull.
+LEAVING = ("leave", "erase_words")
 # The ally inventory's mutations change the pusher's own inventory; their alliance_id is not used.
 INVENTORY_MUTATIONS: dict[str, str] = {"add_goal": "add_goal", "add_ally": "add_ally",
                                        "update_ally": "update_ally", "remove_ally": "remove_ally",

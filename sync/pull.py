@@ -12,6 +12,7 @@ from events import log
 from events.allies import owners_view
 from events.alliance import Alliance
 from events.application import AllianceApplication
+from events.erasure import erased_event_data, text_author
 from events.privacy import event_data_seen_by
 from events.devices import device_id
 from sync.cursors import make_cursor, mark, read_cursor
@@ -110,10 +111,15 @@ def _ledger_last(event: Any) -> int:
 
 
 def _seen_by(viewer: str, events: list[dict], newest: dict[str, Alliance]) -> list[dict]:
-    """The events as `viewer` may see them (events.privacy): others' private words become null."""
+    """The events as `viewer` may see them (events.privacy): others' private words become null,
+    and the words of anyone erased by the newest version pulled read erased (issue 13)."""
     private = {aid: (alliance.private_questions(), alliance.shared_answers) for aid, alliance in newest.items()}
-    return [dict(e, data=event_data_seen_by(viewer, e["name"], e["by"], e["data"], *private[e["alliance_id"]]))
-            for e in events]
+    seen = []
+    for e in events:
+        data = event_data_seen_by(viewer, e["name"], e["by"], e["data"], *private[e["alliance_id"]])
+        erasure = newest[e["alliance_id"]].erasures.get(text_author(e["by"], data))
+        seen.append(dict(e, data=erased_event_data(e["name"], data, erasure["at"]) if erasure else data))
+    return seen
 
 
 def _event_for_client(event: Any) -> dict:

@@ -11,7 +11,7 @@ from events.allies import Inventory
 from events.application import NO_SUCH_ALLIANCE, AllianceApplication
 from events.preferences import PREFERENCE_MUTATIONS, saved_or_started
 from events.text import quote
-from sync.mutations import INVENTORY_MUTATIONS, MUTATIONS, problem
+from sync.mutations import INVENTORY_MUTATIONS, LEAVING, MUTATIONS, problem
 
 
 class Batch:
@@ -66,7 +66,7 @@ class Batch:
         self.app.run_command(alliance, command, by=self.user_id, device=self.client_id, args=args)
         if alliance.version != version:
             self.touched.add(str(alliance.id))
-        if command == "leave":
+        if command in LEAVING:
             self._account().alliance_left(str(alliance.id))
             self.touched.add(self.user_id)
         conflict = _conflicts_near(alliance, command, args) > before

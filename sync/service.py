@@ -70,9 +70,7 @@ class SyncService:
     def _save(self, batch: Batch, device: Device, first: int, outcomes: list[dict]) -> None:
         if outcomes:
             device.mutations_applied(first=first, outcomes=outcomes)
-            saved = [*batch.aggregates(), device]
-            self.app.save(*saved)  # the ledger last: it ends the transaction
-            self.app.repository.adopt(*saved)  # the push is done with them: cached as saved, no copy
+            self.app.save_and_keep(*batch.aggregates(), device)  # the ledger last: it ends the transaction
 
     def _device(self, user_id: str, client_id: str, copy: bool = True) -> Device | None:
         """The device's ledger, or None before its first push; never another account's."""

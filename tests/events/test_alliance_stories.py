@@ -535,7 +535,9 @@ def test_closing_needs_a_celebration(alliance):
 
 
 # Archiving is about one's own list, not the alliance: closed ones are archived most of all.
-@pytest.mark.parametrize("command", [c for c in ALLIANCE_COMMANDS if c not in ("archive_alliance", "unarchive_alliance")])
+# Erasing one's words is one's right, closed or not (tests/events/test_erasure_stories.py).
+@pytest.mark.parametrize("command", [c for c in ALLIANCE_COMMANDS
+                                     if c not in ("archive_alliance", "unarchive_alliance", "erase_words")])
 def test_a_closed_alliance_can_be_read_but_no_longer_changed(alliance, command):
     cid, cays = commitment(alliance), invite(alliance, "Cay")
     alliance.close_alliance(**ANN, celebration="We reached the goal")

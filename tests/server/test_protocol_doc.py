@@ -98,8 +98,9 @@ def test_every_mutation_is_in_the_mutation_table_with_its_arguments():
         outside = {inside: protocol for protocol, inside in renames.items()}
         arguments = [outside.get(p.name, p.name) for p in inspect.signature(command).parameters.values()
                      if p.kind == p.KEYWORD_ONLY and p.name not in ("by", "device", "alliance_id")]
-        # The server reads these from history; clients send the versions only.
-        for read_by_server in {"restore_version": ("content", "base_content"), "restore_item": ("content",),
+        # The server reads these from history (clients send the versions only), or sets them itself.
+        for read_by_server in {"restore_version": ("content", "base_content", "authors"),
+                               "restore_item": ("content", "authors"), "erase_my_words": ("account_deleted",),
                                "name_version": ("content_version_then",)}.get(name, ()):
             arguments.remove(read_by_server)
         assert [a for a in arguments if f"`{a}`" not in rows[name]] == [], name
