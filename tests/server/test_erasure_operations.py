@@ -114,6 +114,32 @@ def test_an_export_after_an_erasure_imports_with_no_way_to_read_the_erased(erase
         app.close()
 
 
+def test_after_an_account_is_deleted_an_export_holds_none_of_its_keys(tmp_path, monkeypatch, capsys):
+    app = open_app(monkeypatch, tmp_path / "source")
+    world = people_and_words(app)
+    app.delete_account(world["bob"], password=PASSWORD, device=f"{world['bob']}-phone")
+    app.close()
+    store_env(monkeypatch, tmp_path / "source")
+    assert main(["export", str(tmp_path / "log.jsonl")]) == 0
+    exported = (tmp_path / "log.jsonl").read_text()
+    rows = [line["key"] for line in map(json.loads, exported.splitlines()) if "key" in line]
+    bobs = [row for row in rows if row["person"] == world["bob"]]
+    assert len(bobs) >= 2 and all(row["key"] is None and row["erased_at"] for row in bobs)  # account, alliance
+    assert "bob@example.org" not in exported and BOB not in exported
+
+    store_env(monkeypatch, tmp_path / "fresh")
+    assert main(["import", str(tmp_path / "log.jsonl")]) == 0
+    assert b"bob@example.org" not in store_bytes(tmp_path / "fresh")
+    app = open_app(monkeypatch, tmp_path / "fresh")
+    try:
+        all_chains_intact(app)
+        now = texts(app, world["shared"])
+        assert f"{ANN} answer" in now and not any(BOB in text for text in now)
+        assert app.alliance(world["shared"]).erasures[world["bob"]]["account_deleted"]
+    finally:
+        app.close()
+
+
 def test_an_export_whose_sealed_texts_lost_their_keys_is_refused(erased, tmp_path, monkeypatch, capsys):
     store_env(monkeypatch, tmp_path / "source")
     assert main(["export", str(tmp_path / "log.jsonl")]) == 0
