@@ -365,3 +365,17 @@ def test_seal_upgrades_a_postgresql_store_in_place(tmp_path, monkeypatch, capsys
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as db:
             db.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_rebuild_after_an_erasure_brings_back_no_erased_word(erased, tmp_path, monkeypatch, capsys):
+    store_env(monkeypatch, tmp_path / "source")
+    assert main(["rebuild"]) == 0
+    said = capsys.readouterr().out
+    assert int(said.split(" snapshots written")[0].split()[-1]) > 0  # the snapshots are there, from the events
+    assert BOB.encode() not in store_bytes(tmp_path / "source")
+    app = open_app(monkeypatch, tmp_path / "source")
+    try:
+        assert texts(app, erased["shared"]) == erased["texts"]
+        assert all_chains_intact(app) == erased["heads"]
+    finally:
+        app.close()
