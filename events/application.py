@@ -266,13 +266,14 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
             self.forget(*erasure)
         return recordings
 
-    def save_and_keep(self, *aggregates: Any) -> None:
+    def save_and_keep(self, *aggregates: Any) -> list[Recording]:
         """Save, and cache what was saved as it is (for a caller done with it: a push), so the next
         read needs no second copy; never what erased someone's words: that is rebuilt from its events."""
         erasing = bool(_erasures_in(aggregates))
-        self.save(*aggregates)
+        recordings = self.save(*aggregates)
         if not erasing:
             self.repository.adopt(*aggregates)
+        return recordings
 
     def erase_words(self, user_id: str, alliance_id: Any, *, device: str) -> Alliance:
         """Erase, for good, everything the person wrote in an alliance they are or were in; they
@@ -488,13 +489,17 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
             kind, recorded = type(event).__name__, getattr(event, "content_hash", None)
             # A consent, or a renewal (its renewer's support); renewals from before issue 11 were none.
             if kind == "ConsentGiven" or (kind == "AllianceRenewed" and recorded):
-                rebuilt = content_hash(state.consented_content())
+                rebuilt, at = content_hash(state.consented_content()), event.timestamp.isoformat()
+                # Words erased since (at their writer's request) read as a placeholder now: that
+                # content cannot be rebuilt as it was, which is no sign of tampering.
+                erased_since = recorded != rebuilt and any(e["at"] > at for e in latest.erasures.values())
                 consents.append({
                     "user_id": event.by, "name": latest.name_of(event.by),
                     "stance": getattr(event, "stance", "support"), "reason": getattr(event, "reason", ""),
-                    "by_renewal": kind == "AllianceRenewed", "at": event.timestamp.isoformat(),
-                    "event_version": event.originator_version, "content_hash": recorded,
-                    "recomputed_hash": rebuilt, "matches": None if recorded is None else recorded == rebuilt})
+                    "by_renewal": kind == "AllianceRenewed", "at": at,
+                    "event_version": event.originator_version, "content_hash": recorded, "recomputed_hash": rebuilt,
+                    "matches": None if recorded is None or erased_since else recorded == rebuilt,
+                    "erased_since": erased_since})
             state = event.mutate(state)
             if state.content_version != version:
                 break  # the content moved on: later consents are to another version
@@ -507,20 +512,12 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
         against it (see events.audit for what that proves). Never replays the alliance,
         so a record too broken to replay is reported, not raised."""
         alliance_id = _uuid(alliance_id)
-        return verify_chain(self.recorder.select_events(alliance_id), self._decode_stored_state, anchor)
+        return verify_chain(self.recorder.select_events(alliance_id), self.mapper.decoded, anchor)
 
     def checked_part(self, alliance_id: Any, report: ChainReport) -> Alliance | None:
         """The alliance as of the last event that checks out in `report` (None if none does):
         what can still be read of a broken record, without replaying the broken part."""
         return self.repository.get(_uuid(alliance_id), version=report.events) if report.events else None
-
-    def _decode_stored_state(self, state: bytes) -> dict:
-        mapper = self.mapper
-        if mapper.cipher:
-            state = mapper.cipher.decrypt(state)
-        if mapper.compressor:
-            state = mapper.compressor.decompress(state)
-        return mapper.transcoder.decode(state)
 
     def alliance_ids(self, page: int = 500) -> Iterator[UUID]:
         """Every alliance ever designed, in the order they were created."""

@@ -502,7 +502,10 @@ class SealingMapper(Mapper):
 
     def decoded_state(self, stored: Any) -> dict:
         """A stored row's state as stored (texts still sealed)."""
-        data = stored.state
+        return self.decoded(stored.state)
+
+    def decoded(self, data: bytes) -> dict:
+        """Stored state bytes, decrypted with the store's key and decompressed (texts still sealed)."""
         if self.cipher:
             data = self.cipher.decrypt(data)
         if self.compressor:

@@ -2,6 +2,8 @@
 
 Each person has a channel, and so does each signed-in device; with PostgreSQL the
 channels reach every process (LISTEN/NOTIFY), so a poke is heard wherever the stream is.
+A push's message says where it was logged, not what it holds (a NOTIFY carries 8,000 bytes
+at most): the process of each stream builds the change page from the store.
 """
 
 import msgspec
@@ -19,10 +21,12 @@ def session_channel(session_id: str) -> str:
     return f"session_{session_id[:16]}"
 
 
-def poke(channels: ChannelsPlugin, changed: dict[str, list[str]]) -> None:
+def poke(channels: ChannelsPlugin, changed: dict[str, list[str]], logged: tuple[int, int] | None = None) -> None:
     """Tell every participant of the changed things (id -> the people who may see it) which of
     them changed, each person only of what they may see (an inventory's id reaches its owner
-    alone). Call it from the event loop: publishing is not thread-safe."""
+    alone), and, for a push, where in the log it was saved: `after` and `upto`, from which each
+    process builds its listeners' change pages (server/sync.py). Call it from the event loop:
+    publishing is not thread-safe."""
     seen_by: dict[str, list[str]] = {}
     for thing, people in sorted(changed.items()):
         for uid in people:
@@ -30,8 +34,9 @@ def poke(channels: ChannelsPlugin, changed: dict[str, list[str]]) -> None:
     audiences: dict[tuple[str, ...], list[str]] = {}  # one message per distinct list, to all who get it
     for uid, things in seen_by.items():
         audiences.setdefault(tuple(things), []).append(user_channel(uid))
+    where = {"after": logged[0], "upto": logged[1]} if logged else {}
     for things, people in audiences.items():
-        channels.publish(msgspec.json.encode({"alliances": list(things)}), people)
+        channels.publish(msgspec.json.encode({"alliances": list(things), **where}), people)
 
 
 def signed_out(channels: ChannelsPlugin, session_id: str | None) -> None:

@@ -1,14 +1,16 @@
-"""The sync protocol over HTTP: push, pull and live pokes (docs/PROTOCOL.md)."""
+"""The sync protocol over HTTP: push, pull and the live stream (docs/PROTOCOL.md)."""
 
 import asyncio
-from typing import Annotated, Any, AsyncGenerator, Callable
+import json
+import logging
+from typing import Annotated, Any, AsyncGenerator, Awaitable, Callable
 
 import msgspec
 from anyio import to_thread
 from litestar import Controller, Request, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from events.accounts import Account
@@ -20,8 +22,10 @@ from server.pokes import SIGNED_OUT, poke, session_channel, user_channel
 from server.openapi import BEARER, problems
 
 # (?!\n): in Python (msgspec) "$" also matches before a final newline; in the schema's regex it changes nothing.
-ClientId = Annotated[str, msgspec.Meta(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$(?!\n)")]
+CLIENT_ID = r"^[A-Za-z0-9_.:-]+$(?!\n)"
+ClientId = Annotated[str, msgspec.Meta(min_length=8, max_length=100, pattern=CLIENT_ID)]
 HEARTBEAT_SECONDS = 20
+log = logging.getLogger("alliance")
 
 
 class Mutation(msgspec.Struct, forbid_unknown_fields=True):
@@ -93,7 +97,7 @@ class SyncController(Controller):
         mutations = [msgspec.structs.asdict(m) for m in data.mutations]
         result = await to_thread.run_sync(sync.push, request.user.user_id, data.client_id, mutations)
         count_push(result.results)
-        poke(channels, result.changed)
+        poke(channels, result.changed, result.logged)
         return msgspec.convert({"last_mutation_id": result.last_mutation_id, "results": result.results}, Pushed)
 
     @post("/pull", status_code=200, sync_to_thread=True, summary="What changed since the cursor, in commit order",
@@ -102,24 +106,50 @@ class SyncController(Controller):
              sync: NamedDependency[SyncService]) -> Pulled:
         return msgspec.convert(sync.pull(request.user.user_id, data.client_id, data.cursor, data.limit), Pulled)
 
-    @get("/live", summary="Server-sent events: a poke whenever one of your alliances changes",
-         media_type="text/event-stream", responses=problems(401))
+    @get("/live", summary="Server-sent events: each change of yours as a page, or a poke",
+         media_type="text/event-stream", responses=problems(400, 401, 403))
     async def live(self, request: Request[Account, str, object], channels: NamedDependency[ChannelsPlugin],
-                   alliances: NamedDependency[AllianceApplication]) -> ServerSentEvent:
+                   alliances: NamedDependency[AllianceApplication], sync: NamedDependency[SyncService],
+                   client_id: Annotated[str | None, QueryParameter(
+                       min_length=8, max_length=100, pattern=CLIENT_ID,
+                       description="the device's client id: changes come as pages for it")] = None) -> ServerSentEvent:
+        user_id = request.user.user_id
         session = request.user.session_for(request.auth.partition(".")[2])
+        if client_id is not None:
+            await to_thread.run_sync(sync.acknowledged, user_id, client_id)  # 403 for another account's device
 
         def still_signed_in() -> bool:
             return alliances.authenticate(request.auth) is not None
 
-        return ServerSentEvent(pokes(channels, [user_channel(request.user.user_id), session_channel(session)],
-                                     still_signed_in))
+        async def change(message: dict) -> ServerSentEventMessage:
+            """The change as a page for this device, or a poke (a stream without a client id, a
+            message without a log position, or a page that could not be made)."""
+            if client_id is not None and "upto" in message:
+                try:
+                    data = await to_thread.run_sync(sync.change, user_id, client_id, message["after"], message["upto"])
+                except Exception as error:  # noqa: BLE001 - the device is poked and pulls: nothing is lost
+                    log.warning(json.dumps({"live": "no change page", "error": repr(error)}))
+                    data = None
+                if data is not None:
+                    return ServerSentEventMessage(event="change", data=data.decode())
+            return await poked(message)
+
+        return ServerSentEvent(pokes(channels, [user_channel(user_id), session_channel(session)],
+                                     still_signed_in, change))
 
 
-async def pokes(channels: ChannelsPlugin, subscribed: list[str],
-                still_signed_in: Callable[[], bool]) -> AsyncGenerator[ServerSentEventMessage, None]:
-    """A 'ready' event, then a 'poke' per change and a comment now and then to keep proxies from
-    closing. The stream ends when its device is signed out: at once when the sign-out is heard,
-    and at the latest at the next heartbeat (a sign-out's message can be lost with a database restart)."""
+async def poked(message: dict) -> ServerSentEventMessage:
+    """A poke: what changed, by id, and no more."""
+    return ServerSentEventMessage(event="poke", data=msgspec.json.encode({"alliances": message["alliances"]}).decode())
+
+
+async def pokes(channels: ChannelsPlugin, subscribed: list[str], still_signed_in: Callable[[], bool],
+                change: Callable[[dict], Awaitable[ServerSentEventMessage]] = poked
+                ) -> AsyncGenerator[ServerSentEventMessage, None]:
+    """A 'ready' event, then a 'change' (or 'poke') per change and a comment now and then to keep
+    proxies from closing. The stream ends when its device is signed out: at once when the sign-out
+    is heard, and at the latest at the next heartbeat (a sign-out's message can be lost with a
+    database restart)."""
     async with channels.start_subscription(subscribed) as subscriber:
         LIVE_CLIENTS.inc()  # and dec in the finally below, however the stream ends
         following = None
@@ -143,7 +173,7 @@ async def pokes(channels: ChannelsPlugin, subscribed: list[str],
                 if message == SIGNED_OUT:
                     return
                 following = asyncio.ensure_future(iterator.__anext__())
-                yield ServerSentEventMessage(event="poke", data=message.decode())
+                yield await change(msgspec.json.decode(message))
         finally:
             if following is not None:
                 following.cancel()

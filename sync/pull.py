@@ -22,11 +22,13 @@ READ_CHUNK = 500  # log entries of the person's own read per query
 TRANSACTION_ENDS = ("device.MutationsApplied", "invitation.LinkAccepted", "invitation.LinkCreated")
 
 
-def pull(app: AllianceApplication, user_id: str, client_id: str, cursor: str | None, limit: int) -> dict:
+def pull(app: AllianceApplication, user_id: str, client_id: str, cursor: str | None, limit: int,
+         upto: int | None = None) -> dict:
+    """`upto`: read no further than this committed log position (a live change page, sync/live.py)."""
     key = app.server_key
     # The log holds entries in commit order with no gap left to fill (the recorders serialise
     # writers), so everything up to `end` is committed: the page reads up to there, no further.
-    end = app.recorder.max_notification_id() or 0
+    end = upto if upto is not None else app.recorder.max_notification_id() or 0
     position = read_cursor(key, cursor, client_id, end)
     # A cursor names the log entry it stands on: after a restore or an import the same
     # position may hold another entry, and then the device starts afresh instead of skipping.

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from events.application import AllianceApplication
 from events.devices import Device
 from events.repository import retry_stale
+from sync.live import ChangePages, for_device
 from sync.pull import pull
 from sync.push import Batch
 
@@ -29,11 +30,13 @@ class PushResult:
     last_mutation_id: int
     results: list[dict]
     changed: dict[str, list[str]] = field(default_factory=dict)  # what changed -> who may see it
+    logged: tuple[int, int] | None = None  # the log positions (after, upto] of what it saved
 
 
 class SyncService:
     def __init__(self, app: AllianceApplication):
         self.app = app
+        self.change_pages = ChangePages(app)  # for the live stream (sync/live.py)
 
     def push(self, user_id: str, client_id: str, mutations: list[dict]) -> PushResult:
         """Apply a device's mutations once each, in order; a stale save runs the whole push again."""
@@ -44,6 +47,17 @@ class SyncService:
         order, up to about `limit` events."""
         self._device(user_id, client_id, copy=False)
         return pull(self.app, user_id, client_id, cursor, max(1, min(limit, 1000)))
+
+    def acknowledged(self, user_id: str, client_id: str) -> int:
+        """The device's last applied mutation (0 before its first push); never another account's device."""
+        device = self._device(user_id, client_id, copy=False)
+        return device.last_mutation_id if device else 0
+
+    def change(self, user_id: str, client_id: str, after: int, upto: int) -> bytes | None:
+        """The live stream's `change` event for this device, for the push that saved the log
+        entries (after, upto] (sync/live.py); None when the device should be poked instead."""
+        page = self.change_pages.get(user_id, after, upto)
+        return None if page is None else for_device(self.app, page, client_id, self.acknowledged(user_id, client_id))
 
     def _push_once(self, user_id: str, client_id: str, mutations: list[dict]) -> PushResult:
         device = self._device(user_id, client_id) or Device.register(client_id, user_id)
@@ -64,13 +78,17 @@ class SyncService:
                 outcome = batch.apply(mutation)
                 outcomes.append(outcome)
                 results.append({"id": number, **outcome})
-        self._save(batch, device, last_before + 1, outcomes)
-        return PushResult(device.last_mutation_id, results, batch.changed())
+        logged = self._save(batch, device, last_before + 1, outcomes)
+        return PushResult(device.last_mutation_id, results, batch.changed(), logged)
 
-    def _save(self, batch: Batch, device: Device, first: int, outcomes: list[dict]) -> None:
+    def _save(self, batch: Batch, device: Device, first: int, outcomes: list[dict]) -> tuple[int, int] | None:
+        """Where the log holds what it saved: (the position before it, its last), or None for nothing."""
         if outcomes:
             device.mutations_applied(first=first, outcomes=outcomes)
-            self.app.save_and_keep(*batch.aggregates(), device)  # the ledger last: it ends the transaction
+            recordings = self.app.save_and_keep(*batch.aggregates(), device)  # the ledger last: it ends the transaction
+            positions = [recording.notification.id for recording in recordings]
+            return min(positions) - 1, max(positions)
+        return None
 
     def _device(self, user_id: str, client_id: str, copy: bool = True) -> Device | None:
         """The device's ledger, or None before its first push; never another account's."""

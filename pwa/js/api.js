@@ -31,8 +31,10 @@ function tooMany(response) {
 }
 
 // Server-sent events over fetch, since EventSource cannot send the Authorization header.
-export async function listen(token, onEvent, signal) {
-  const response = await fetch("/api/v1/sync/live", { headers: { Authorization: `Bearer ${token}` }, signal });
+// With the device's client id, changes come as pages for it.
+export async function listen(token, clientId, onEvent, signal) {
+  const path = `/api/v1/sync/live${clientId ? `?client_id=${encodeURIComponent(clientId)}` : ""}`;
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${token}` }, signal });
   if (!response.ok) throw new ApiError(response.status, {});
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";

@@ -1,7 +1,8 @@
 // The sync loop: push the outbox, then pull, on start, on reconnect, when
 // the app becomes visible, on a poke from the server, after an edit, and on
-// a timer with back-off. One tab syncs at a time (Web Locks); the others
-// hear of changes (BroadcastChannel).
+// a timer with back-off. A change the live stream brings as a page for this
+// device is applied without a pull. One tab syncs at a time (Web Locks); the
+// others hear of changes (BroadcastChannel).
 
 import { ApiError, call, listen } from "./api.js";
 import * as store from "./store.js";
@@ -13,6 +14,7 @@ const channel = new BroadcastChannel("alliance");
 const listeners = new Set();
 export const status = { online: navigator.onLine, signedIn: false, syncing: false, pending: 0, lastSynced: null, error: "", data: "" };
 let timer = null;
+let wakeLive = () => {}; // ends the live stream's wait between tries (see live)
 let wait = QUIET;
 let again = false;
 
@@ -78,6 +80,7 @@ async function syncOnce() {
   const clientId = await store.getMeta("client_id");
   await push(session.token, clientId);
   await pull(session.token, clientId);
+  wakeLive(); // signed in and the server answers: a stream that was waiting (e.g. before sign-in) starts now
   return true;
 }
 
@@ -125,24 +128,47 @@ async function checkWitnesses(token) {
   }
 }
 
-// Pokes from the server: one tab keeps the connection, the others hear by broadcast.
+// A change from the live stream (docs/PROTOCOL.md, "The change event"): its page is what a pull
+// would answer this device if its cursor is the change's `from`, so it is applied as one, under the
+// sync lock (no pull or push of another tab in between); otherwise a pull as usual.
+async function applyChange(data) {
+  const change = JSON.parse(data);
+  const applied = await navigator.locks.request("alliance-sync", async () => {
+    const cursor = await store.getMeta("cursor");
+    if (cursor === change.page.cursor) return true; // a pull brought it already
+    if (cursor !== change.from) return false;
+    await store.applyPull(change.page);
+    const session = await store.getMeta("session");
+    if (session) await checkWitnesses(session.token);
+    return !change.page.more;
+  });
+  if (applied) await changed();
+  else soon(0);
+}
+
+// The live stream: one tab keeps the connection, the others hear by broadcast.
 // After a drop it waits a little longer each time, but comes back at once when the network does.
 function live() {
   navigator.locks.request("alliance-live", async () => {
     let pause = 1000;
     for (;;) {
-      const session = await store.getMeta("session");
+      const [session, clientId] = await Promise.all([store.getMeta("session"), store.getMeta("client_id")]);
       const started = Date.now();
       if (session && navigator.onLine) {
         try {
-          await listen(session.token, (event) => { if (event === "poke" || event === "ready") soon(0); });
+          await listen(session.token, clientId, (event, data) => {
+            if (event === "change") applyChange(data).catch(() => soon(0));
+            else if (event === "poke" || event === "ready") soon(0);
+          });
         } catch { /* offline or signed out: try again later */ }
       }
       pause = Date.now() - started > 30_000 ? 1000 : Math.min(pause * 2, 60_000);
       await new Promise((resolve) => {
         const timeout = setTimeout(resolve, pause);
-        addEventListener("online", () => { clearTimeout(timeout); resolve(); }, { once: true });
+        wakeLive = () => { clearTimeout(timeout); resolve(); };
+        addEventListener("online", wakeLive, { once: true });
       });
+      wakeLive = () => {};
     }
   });
 }

@@ -6,16 +6,20 @@ In a fresh temporary directory, on SQLite (the default), with `alliance serve` i
    (plain Application and Aggregate) saving similar events, 20 per save, same total, 8 threads.
 2. Pull with nothing new (current cursor; 4 threads, 3 s): requests/s; against a bare Litestar GET
    of a small msgspec Struct in its own uvicorn process (one worker).
-3. Poke to pulled: 100 devices (50 users of one alliance, 2 sign-ins each) listen on /api/v1/sync/live
-   (SSE); one more device pushes an answer per round (30 rounds); p50/p99, over listeners x rounds, of
-   the time from sending the push until that listener's pull (made on its poke) returns the answer.
+3. Live: 100 devices (50 users of one alliance, 2 sign-ins each) listen on /api/v1/sync/live
+   (SSE, with their client id); one more device pushes an answer per round (30 rounds); p50/p99, over
+   listeners x rounds, of the time from sending the push until that listener has the answer: from the
+   `change` event's page when the listener's cursor is its `from`, else from the pull it makes then
+   (with --pokes: listening without a client id, so on pokes only, and pulling on each, as before).
 
 Run:  .venv/bin/python -O tests/benchmarks/bench_sync.py [--quick]   (2-3 minutes | a smoke run)
+      .venv/bin/python -O tests/benchmarks/bench_sync.py --live-only --listeners 10 [--pokes]   (part 3 only)
 Servers inherit -O. The client shares the CPUs with the servers: compare ratios within one run.
 """
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import socket
@@ -35,7 +39,7 @@ from eventsourcing.domain import Aggregate, event
 
 from events.templates import get_template
 
-BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
+BIN = Path(sys.executable).parent  # the environment this runs in, wherever it is
 BATCH, DEVICES, PULLERS, SECONDS, PER_USER = 20, 8, 4, 3.0, 2
 PASSWORD = "bench password, long enough"
 QUESTIONS = [q.key for s, q in get_template("team").questions() if not s.private]  # private ones take own answers
@@ -90,6 +94,19 @@ def stop(procs: list[subprocess.Popen]) -> None:
             proc.kill()
             proc.wait()
     procs.clear()
+
+
+def start_ours(tmp: Path, env: dict, procs: list) -> str:
+    """`alliance serve` on SQLite in tmp/data."""
+    return start_server("alliance", [str(BIN / "alliance"), "serve"],
+                        dict(env, ALLIANCE_DATA_DIR=str(tmp / "data")), tmp, "/readyz", procs)
+
+
+def start_bare(tmp: Path, env: dict, procs: list) -> str:
+    """The bare Litestar app (one uvicorn worker), our baseline."""
+    (tmp / "bare.py").write_text(BARE_APP)
+    return start_server("bare", [str(BIN / "uvicorn"), "bare:app", "--app-dir", str(tmp), "--workers", "1",
+                                 "--no-access-log", "--log-level", "warning"], env, tmp, "/status", procs)
 
 
 def checked(response: httpx.Response) -> dict:
@@ -201,7 +218,7 @@ def hammer(base: str, method: str, path: str, devices: list[Device | None]) -> t
     return len(times) / SECONDS, times
 
 
-async def live(base: str, listeners: int, rounds: int) -> tuple[list[float], list[float]]:
+async def live(base: str, listeners: int, rounds: int, pokes: bool) -> tuple[list[float], list[float], int]:
     """A writer device and `listeners` devices of one alliance (PER_USER per user), then the rounds."""
     with httpx.Client(base_url=base, timeout=60) as http:
         emails = [f"member{i}@example.org" for i in range(-(-listeners // PER_USER))]
@@ -215,21 +232,38 @@ async def live(base: str, listeners: int, rounds: int) -> tuple[list[float], lis
         for device in devices:
             device.catch_up(http)
     sent, got, latencies, push_ms, ready = {}, [0] * rounds, [], [], asyncio.Barrier(len(devices) + 1)
+    pulls = [0]
+
+    def arrived(device: Device, body: dict) -> None:
+        now, device.cursor = time.perf_counter(), body["cursor"]
+        for k in [int(e["data"]["text"].split()[1]) for e in body["events"]
+                  if e["data"].get("text", "").startswith("round ")]:
+            latencies.append((now - sent[k]) * 1000)
+            got[k] += 1
 
     async def listen(http: httpx.AsyncClient, device: Device) -> None:
-        async with http.stream("GET", "/api/v1/sync/live", headers=device.headers, timeout=None) as stream:
+        path = "/api/v1/sync/live" + ("" if pokes else f"?client_id={device.client_id}")
+        async with http.stream("GET", path, headers=device.headers, timeout=None) as stream:
+            event = ""
             async for line in stream.aiter_lines():
                 if line == "event: ready":
                     await ready.wait()
-                more = line == "event: poke"
-                while more:  # pull on every poke, until nothing more
+                if line.startswith("event: "):
+                    event = line[7:]
+                more = event == "poke" and line.startswith("data: ")
+                if event == "change" and line.startswith("data: "):
+                    change = json.loads(line[6:])
+                    if change["from"] == device.cursor:  # the page is what a pull would answer now
+                        arrived(device, change["page"])
+                        more = change["page"]["more"]
+                    else:
+                        more = True
+                while more:  # pull on every poke (and a change not from our cursor), until nothing more
                     body = checked(await http.post("/api/v1/sync/pull", headers=device.headers,
                                                    json=device.pull_body()))
-                    now, device.cursor, more = time.perf_counter(), body["cursor"], body["more"]
-                    for k in [int(e["data"]["text"].split()[1]) for e in body["events"]
-                              if e["data"].get("text", "").startswith("round ")]:
-                        latencies.append((now - sent[k]) * 1000)
-                        got[k] += 1
+                    pulls[0] += 1
+                    arrived(device, body)
+                    more = body["more"]
 
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=None)) as http:
         tasks = [asyncio.create_task(listen(http, device)) for device in devices]
@@ -251,7 +285,7 @@ async def live(base: str, listeners: int, rounds: int) -> tuple[list[float], lis
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-    return latencies, push_ms
+    return latencies, push_ms, pulls[0]
 
 
 def table(first: str, second: str, *rows: tuple[str, float, list[float]]) -> None:
@@ -265,33 +299,28 @@ def table(first: str, second: str, *rows: tuple[str, float, list[float]]) -> Non
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: 30 pushes, 10 listeners, 5 rounds")
-    batches, listeners, rounds = (30, 10, 5) if parser.parse_args().quick else (500, 100, 30)
+    parser.add_argument("--live-only", action="store_true", help="part 3 only")
+    parser.add_argument("--listeners", type=int, help="how many devices listen in part 3")
+    parser.add_argument("--rounds", type=int, help="how many pushes part 3 makes")
+    parser.add_argument("--pokes", action="store_true", help="part 3 listens without a client id: pokes only")
+    args = parser.parse_args()
+    batches, listeners, rounds = (30, 10, 5) if args.quick else (500, 100, 30)
+    listeners, rounds = args.listeners or listeners, args.rounds or rounds
     env = dict(os.environ, ALLIANCE_AUTH_PER_MINUTE="100000", PYTHONOPTIMIZE=str(sys.flags.optimize or ""))
     procs: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp_name:
         tmp = Path(tmp_name)
-        (tmp / "bare.py").write_text(BARE_APP)
         try:
-            ours = start_server("alliance", [str(BIN / "alliance"), "serve"],
-                                dict(env, ALLIANCE_DATA_DIR=str(tmp / "data")), tmp, "/readyz", procs)
-            bare = start_server("bare", [str(BIN / "uvicorn"), "bare:app", "--app-dir", str(tmp), "--workers", "1",
-                                         "--no-access-log", "--log-level", "warning"], env, tmp, "/status", procs)
-            print(f"1. Push: {batches:,} x {BATCH} mutations, {DEVICES} devices (threads), one alliance each\n")
-            http_rate, push_ms, devices = push_http(ours, batches)
-            raw_rate = push_raw(tmp / "raw.sqlite", batches)
-            table("variant", "per s", ("(a) ours: mutations by POST /api/v1/sync/push", http_rate, push_ms),
-                  (f"(b) raw eventsourcing: events, {BATCH} per save", raw_rate, []))
-            print(f"  (a)/(b) = {http_rate / raw_rate:.3f}")
-            print(f"\n2. Requests/s: {PULLERS} client threads, keep-alive, {SECONDS:.0f} s each\n")
-            pulls = hammer(ours, "POST", "/api/v1/sync/pull", devices[:PULLERS])
-            gets = hammer(bare, "GET", "/status", [None] * PULLERS)
-            table("variant", "req/s", ("(c) ours: POST /api/v1/sync/pull, nothing new", *pulls),
-                  ("(d) bare Litestar GET of a small Struct", *gets))
-            print(f"  (c)/(d) = {pulls[0] / gets[0]:.3f}")
-            print(f"\n3. Poke to pulled: {listeners} devices ({PER_USER} per user) of one alliance, {rounds} rounds\n")
-            latencies, push_rtt = asyncio.run(live(ours, listeners, rounds))
-            table("measure", "samples", ("push sent -> a listener's pull returned it", len(latencies), latencies),
+            ours = start_ours(tmp, env, procs)
+            if not args.live_only:
+                push_and_pull(ours, batches, tmp, procs, env)
+            way = "pokes, then a pull each" if args.pokes else "change pages (a pull where from is not the cursor)"
+            print(f"\n3. Live: {listeners} devices ({PER_USER} per user) of one alliance, {rounds} rounds, {way}\n")
+            latencies, push_rtt, pulls = asyncio.run(live(ours, listeners, rounds, args.pokes))
+            table("measure", "samples", ("push sent -> a listener has the answer", len(latencies), latencies),
                   ("  the push itself (round trip)", len(push_rtt), push_rtt))
+            print(f"  pulls made by the listeners (on pokes, e.g. of reminders, and on changes not from their cursor): "
+                  f"{pulls}, for {listeners * rounds} arrivals")
         finally:
             stop(procs)
 
@@ -300,6 +329,23 @@ def main() -> None:
     print(f"\nPython {platform.python_version()} ({asserts}), {versions}")
     print(f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, shared by the client and both servers")
     print(f"Command: {' '.join(sys.orig_argv)}")
+
+
+def push_and_pull(ours: str, batches: int, tmp: Path, procs: list, env: dict) -> None:
+    """Parts 1 and 2."""
+    bare = start_bare(tmp, env, procs)
+    print(f"1. Push: {batches:,} x {BATCH} mutations, {DEVICES} devices (threads), one alliance each\n")
+    http_rate, push_ms, devices = push_http(ours, batches)
+    raw_rate = push_raw(tmp / "raw.sqlite", batches)
+    table("variant", "per s", ("(a) ours: mutations by POST /api/v1/sync/push", http_rate, push_ms),
+          (f"(b) raw eventsourcing: events, {BATCH} per save", raw_rate, []))
+    print(f"  (a)/(b) = {http_rate / raw_rate:.3f}")
+    print(f"\n2. Requests/s: {PULLERS} client threads, keep-alive, {SECONDS:.0f} s each\n")
+    pulls = hammer(ours, "POST", "/api/v1/sync/pull", devices[:PULLERS])
+    gets = hammer(bare, "GET", "/status", [None] * PULLERS)
+    table("variant", "req/s", ("(c) ours: POST /api/v1/sync/pull, nothing new", *pulls),
+          ("(d) bare Litestar GET of a small Struct", *gets))
+    print(f"  (c)/(d) = {pulls[0] / gets[0]:.3f}")
 
 
 if __name__ == "__main__":

@@ -24,9 +24,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_sync import BARE_APP, BATCH, Device, checked, start_server, stop  # noqa: E402
+from bench_sync import BATCH, Device, checked, start_bare, start_ours, stop  # noqa: E402
 
-BIN = Path(sys.executable).parent  # the environment this runs in, wherever it is
 GOAL = 0.6
 LUA = """wrk.method = "POST"
 wrk.body = {body}
@@ -69,12 +68,8 @@ def main() -> None:
     procs: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp_name:
         tmp = Path(tmp_name)
-        (tmp / "bare.py").write_text(BARE_APP)
         try:
-            ours = start_server("alliance", [str(BIN / "alliance"), "serve"],
-                                dict(env, ALLIANCE_DATA_DIR=str(tmp / "data")), tmp, "/readyz", procs)
-            bare = start_server("bare", [str(BIN / "uvicorn"), "bare:app", "--app-dir", str(tmp), "--workers", "1",
-                                         "--no-access-log", "--log-level", "warning"], env, tmp, "/status", procs)
+            ours, bare = start_ours(tmp, env, procs), start_bare(tmp, env, procs)
             with httpx.Client(base_url=ours, timeout=60) as http:
                 fresh = device_with_ledger(http, "fresh@example.org", BATCH)
                 worn = device_with_ledger(http, "worn@example.org", 1000)

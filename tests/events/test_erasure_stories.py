@@ -368,3 +368,22 @@ def test_after_erasing_her_words_anns_export_reads_the_placeholder_too(app, stor
     [alliance] = export["alliances"]
     assert alliance["my_status"] == "erased" and alliance["erased_at"]
     assert {text for w in alliance["words"] for text in w["texts"].values()} == {erased_text(alliance["erased_at"])}
+
+
+def test_a_consent_to_words_erased_since_is_told_as_such_not_as_tampering(app):
+    """Ann and Bob both support a version holding Ann's answer; Ann erases her words. The evidence
+    of that agreement can no longer rebuild its content: it says why, and claims no mismatch."""
+    ann, bob = person(app, "Ann"), person(app, "Bob")
+    aid = str(uuid4())
+    bob.does(aid, "create_alliance", title="Coaching", template="coaching")
+    app.accept_invitation(ann.user_id, app.create_invitation(bob.user_id, aid, name="Ann")["token"])
+    ann.does(aid, "answer_question", question_id=WHY, text="ANN-WHY", base_revision=0)
+    version = app.alliance(aid).content_version
+    for phone in (ann, bob):
+        phone.does(aid, "give_consent", version=version, stance="support")
+    assert [c["matches"] for c in app.evidence(aid, version)["consents"]] == [True, True]
+
+    ann.does(aid, "erase_my_words")
+    consents = app.evidence(aid, version)["consents"]
+    assert [(c["matches"], c["erased_since"]) for c in consents] == [(None, True), (None, True)]
+    assert not markers_in(app.evidence(aid, version), ["ANN-WHY"])

@@ -150,7 +150,7 @@ def test_verify_names_any_single_altered_event(sqlite_store, steps, n, field):
     with sqlite3.connect(path) as db:
         row = db.execute("SELECT originator_id, state FROM stored_events WHERE originator_version=? AND "
                          "replace(originator_id, '-', '')=?", (victim, live.id.hex)).fetchone()
-        state = app._decode_stored_state(row[1])
+        state = app.mapper.decoded(row[1])
         state[field] = "2001-01-01T00:00:00+00:00" if field == "timestamp" else "mallory"
         db.execute("UPDATE stored_events SET state=? WHERE originator_id=? AND originator_version=?",
                    (app.mapper.transcoder.encode(state), row[0], victim))

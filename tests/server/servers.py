@@ -126,8 +126,9 @@ class Server:
             self.stop()
         return self.start()
 
-    def listen(self, token: str) -> "Listener":
-        listener = Listener(self.url, token)
+    def listen(self, token: str, client_id: str | None = None) -> "Listener":
+        """With a client id, changes come as `change` pages for that device."""
+        listener = Listener(self.url, token, client_id)
         self.listeners.append(listener)
         return listener
 
@@ -235,8 +236,9 @@ def appreciate(mutation_id: int, alliance_id: str, participant_id: str, note: st
 class Listener:
     """GET /api/v1/sync/live in a daemon thread; `events` holds (event, data, time.monotonic())."""
 
-    def __init__(self, url: str, token: str):
+    def __init__(self, url: str, token: str, client_id: str | None = None):
         self.url, self.token = url, token
+        self.path = "/api/v1/sync/live" + (f"?client_id={client_id}" if client_id else "")
         self.events: list[tuple[str, Any, float]] = []
         self.error: BaseException | None = None
         self._changed = threading.Condition()
@@ -248,7 +250,7 @@ class Listener:
     def _run(self) -> None:
         try:
             with httpx.Client(timeout=httpx.Timeout(10, read=None)) as client, \
-                    client.stream("GET", f"{self.url}/api/v1/sync/live", headers=auth(self.token)) as response:
+                    client.stream("GET", f"{self.url}{self.path}", headers=auth(self.token)) as response:
                 response.raise_for_status()
                 stream = response.extensions.get("network_stream")
                 self._socket = stream.get_extra_info("socket") if stream is not None else None

@@ -365,7 +365,10 @@ async function evidence({ main, id, state, query, get, back, title }) {
     proof.consents.length ? h("ul", { class: "cards" }, proof.consents.map((c) => h("li", { class: "card" },
       h("p", {}, h("strong", {}, who(c)), ` ${WORDS.stance_past[c.stance] || c.stance} it`, c.by_renewal ? " by renewing the alliance" : "",
         ` on ${when(c.at)}`, c.reason ? h("span", { dir: "auto" }, ` (${c.reason})`) : ""),
-      c.content_hash ? [h("p", {}, "Fingerprint recorded then: ", short(c.content_hash)),
+      c.content_hash && c.erased_since ? [h("p", {}, "Fingerprint recorded then: ", short(c.content_hash)),
+        h("p", { class: "muted" }, "Someone's words in it were erased since, at their request: "
+          + "it can no longer be rebuilt to check.")]
+      : c.content_hash ? [h("p", {}, "Fingerprint recorded then: ", short(c.content_hash)),
         h("p", { class: c.matches ? "matches" : "error" }, c.matches
           ? "The stored record still rebuilds to exactly this."
           : "The stored record no longer rebuilds to what was consented to.")]

@@ -1,0 +1,83 @@
+"""The live stream's change pages (docs/PROTOCOL.md, "The change event"): for a push that
+committed the log entries (after, upto], the page a person's pull would answer a device whose
+cursor stands at `after`, built by the pull itself, once per person in each process however
+many of their devices listen there, and then made each device's own by its two cursors."""
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from threading import Lock
+
+import msgspec
+
+from events.application import AllianceApplication
+from sync.cursors import make_cursor, read_cursor
+from sync.pull import _mark_at, pull
+
+# Shorter than any real client id (8 characters at least): the page reads no device's ledger;
+# each device's own last mutation id goes into its copy (for_device).
+NO_DEVICE = "live"
+LIMIT = 1000  # events: a push bigger than this for one person is poked about instead
+KEPT = 256  # pages kept per process, for devices of the same person hearing the same change
+
+
+@dataclass(frozen=True)
+class ChangePage:
+    after: int
+    after_mark: str
+    upto: int
+    upto_mark: str
+    rest: bytes  # the page's fields but `cursor` and `last_mutation_id`, encoded once: b'{"more":false,...}'
+
+
+def change_page(app: AllianceApplication, user_id: str, after: int, upto: int) -> ChangePage | None:
+    """The person's pull page for the log entries in (after, upto], in their own view (others'
+    private words redacted, by the pull); None when it would not be one plain page (a reset,
+    or more than LIMIT events): then their devices are poked and pull."""
+    after_mark = _mark_at(app, after)
+    cursor = make_cursor(app.server_key, after, after_mark, 0, NO_DEVICE)
+    page = pull(app, user_id, NO_DEVICE, cursor, LIMIT, upto=upto)
+    if page["reset"] or page["more"]:
+        return None
+    position, _, upto_mark = read_cursor(app.server_key, page.pop("cursor"), NO_DEVICE, upto)
+    del page["last_mutation_id"]
+    return ChangePage(after, after_mark, position, upto_mark, msgspec.json.encode(page))
+
+
+def for_device(app: AllianceApplication, page: ChangePage, client_id: str, last_mutation_id: int) -> bytes:
+    """The `change` event's data for one device whose ledger is at `last_mutation_id`: `from` is
+    the cursor a pull would have given it at `after`, and the page's cursor moves it to `upto`.
+    A device holding exactly `from` has everything up to `after` and no mutation acknowledged
+    past `last_mutation_id`, so the page is what its pull would answer. (The pushing device's
+    ledger has moved on in (after, upto]: its `from` names no cursor it ever held, so it pulls.)"""
+    start = make_cursor(app.server_key, page.after, page.after_mark, last_mutation_id, client_id)
+    end = make_cursor(app.server_key, page.upto, page.upto_mark, last_mutation_id, client_id)
+    return (b'{"from":"%s","page":{"cursor":"%s","last_mutation_id":%d,%s}'
+            % (start.encode(), end.encode(), last_mutation_id, page.rest[1:]))
+
+
+class ChangePages:
+    """The pages of the latest changes, each built once: the devices of one person hearing the
+    same change wait for the one build."""
+
+    def __init__(self, app: AllianceApplication):
+        self.app = app
+        self._lock = Lock()
+        self._pages: OrderedDict[tuple[str, int, int], _Once] = OrderedDict()
+
+    def get(self, user_id: str, after: int, upto: int) -> ChangePage | None:
+        key = (user_id, after, upto)
+        with self._lock:
+            once = self._pages.get(key)
+            if once is None:
+                once = self._pages[key] = _Once()
+                if len(self._pages) > KEPT:
+                    self._pages.popitem(last=False)
+        with once.lock:
+            if not once.built:
+                once.page, once.built = change_page(self.app, user_id, after, upto), True
+        return once.page
+
+
+class _Once:
+    def __init__(self) -> None:
+        self.lock, self.built, self.page = Lock(), False, None
