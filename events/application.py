@@ -7,7 +7,7 @@ nothing here reads the environment or knows about HTTP.
 import base64
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -47,12 +47,18 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
     # Recently used alliances stay in memory; each read still fetches any newer
     # events from the store (fast-forward), so several processes stay correct.
     env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
+    # Told of every save, in the saving thread, before it returns (sync/heads.py follows the log with it).
+    on_commit: Callable[[list[Recording]], None] | None = None
 
     def construct_recorder(self) -> ApplicationRecorder:
         recorder = super().construct_recorder()
         if strtobool(self.factory.env.get("CREATE_TABLE") or "yes"):  # with the tables (`alliance migrate` too)
             log.create_index(recorder)  # a pull reads the log by aggregate through it
         return recorder
+
+    def _notify(self, recordings: list[Recording]) -> None:
+        if self.on_commit is not None:
+            self.on_commit(recordings)
 
     def construct_repository(self) -> CopyOnWriteRepository:
         return CopyOnWriteRepository(event_store=self.events, snapshot_store=self.snapshots,

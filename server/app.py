@@ -1,5 +1,6 @@
 """create_app(): all the wiring of the HTTP service in one place."""
 
+import asyncio
 import json
 import logging
 import re
@@ -22,8 +23,9 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from events.application import AllianceApplication
 from sync import SyncService
+from sync.heads import CHANNEL, Heads, announcements, follow, hear
 from server.alliances import AlliancesController, InvitationsController
-from server.auth import OPEN, AuthController, bearer_auth
+from server.auth import OPEN, AuthController, Echoes, SignedIn, bearer_auth, signed_out_of
 from server.exports import EXPORTS
 from server.operations import open_store
 from server.metrics import metrics, record_request
@@ -108,12 +110,65 @@ def request_log(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+# Litestar runs a plain function given as a hook in a worker thread, per request: these two
+# are quick and never block, so they are coroutines and run where the request is.
+async def is_sign_in(request: Any) -> bool:
+    return request.url.path in AUTH_PATHS
+
+
+async def strict_numbers(request: Any) -> None:
+    whole_numbers(request)
+
+
 def the_store(state: State) -> AllianceApplication:
     return state.alliances
 
 
 def the_sync_service(state: State) -> SyncService:
     return state.sync
+
+
+async def follow_the_log(app: Litestar) -> None:
+    """Keep this process's memory (sync heads, remembered tokens) current: with its own commits
+    as they are made and, when several processes share the store, with theirs, announced on a
+    channel every process listens to (in commit order with the pokes: one publishing queue)."""
+    heads, signed_in, channels = app.state.heads, app.state.signed_in, app.plugins.get(ChannelsPlugin)
+    loop = asyncio.get_running_loop()
+
+    def announce(message: bytes) -> None:
+        try:
+            channels.publish(message, [CHANNEL])
+        except RuntimeError:  # stopping: the channels are closed
+            pass
+
+    def committed(positions: dict) -> None:  # in the thread that saved
+        heads.heard(positions)
+        signed_in.changed(positions)
+        if app.state.several:
+            for message in announcements(positions):
+                try:
+                    loop.call_soon_threadsafe(announce, message)
+                except RuntimeError:  # stopping: the event loop is closed
+                    pass
+
+    async def listen() -> None:
+        async for message in subscriber.iter_events():
+            positions, signed_out = hear(message), signed_out_of(message)
+            if positions is not None:
+                heads.heard(positions)
+                signed_in.changed(positions)
+            elif signed_out is not None:
+                signed_in.changed([signed_out[0]])
+                app.state.echoes.heard(signed_out[1])
+            else:  # e.g. the listener reconnected: something may have been missed
+                heads.forget()
+                signed_in.forget_all()
+
+    follow(app.state.alliances, committed)
+    app.state.echoes = Echoes()
+    if app.state.several:
+        subscriber = await channels.subscribe([CHANNEL])
+        app.state.listening = asyncio.create_task(listen())
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -124,7 +179,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     def open(app: Litestar) -> None:
         app.state.alliances = open_store(settings, must_exist=False)
-        app.state.sync = SyncService(app.state.alliances)
+        app.state.heads, app.state.signed_in = Heads(), SignedIn(app.state.alliances)
+        app.state.sync = SyncService(app.state.alliances, app.state.heads)
         start_reminders(app, settings)
 
     def close_store(app: Litestar) -> None:
@@ -135,22 +191,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[healthz, readyz, metrics, list_templates, AuthController, SyncController, AlliancesController,
                         InvitationsController, *EXPORTS, *PAGES, *REMINDERS],
         template_config=TemplateConfig(directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine),
-        on_startup=[open],
+        on_startup=[open, follow_the_log],
         on_shutdown=[close_store],
         dependencies={"alliances": Provide(the_store, sync_to_thread=False),
                       "sync": Provide(the_sync_service, sync_to_thread=False),
                       "settings": Provide(lambda: settings, sync_to_thread=False)},
         middleware=[security_headers, request_log, bearer_auth,
                     RateLimitConfig(rate_limit=("minute", settings.auth_per_minute),
-                                    check_throttle_handler=lambda request: request.url.path in AUTH_PATHS).middleware],
+                                    check_throttle_handler=is_sign_in).middleware],
         plugins=[ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True), StrictStructSchema()],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1000),
         openapi_config=openapi_config(),
         exception_handlers=HANDLERS,
         request_class=StrictRequest,
-        before_request=whole_numbers,
+        before_request=strict_numbers,
         request_max_body_size=settings.max_body_bytes,
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "several": bool(settings.database_url)}),  # processes on one store
         logging_config=None,  # our JSON lines only: Litestar's would log more than we want
     )
 

@@ -21,11 +21,13 @@ def session_channel(session_id: str) -> str:
     return f"session_{session_id[:16]}"
 
 
-def poke(channels: ChannelsPlugin, changed: dict[str, list[str]], logged: tuple[int, int] | None = None) -> None:
+def poke(channels: ChannelsPlugin, changed: dict[str, list[str]], logged: tuple[int, int] | None = None,
+         pusher: str | None = None) -> None:
     """Tell every participant of the changed things (id -> the people who may see it) which of
     them changed, each person only of what they may see (an inventory's id reaches its owner
     alone), and, for a push, where in the log it was saved: `after` and `upto`, from which each
-    process builds its listeners' change pages (server/sync.py). Call it from the event loop:
+    process builds its listeners' change pages (server/sync.py), and the pushing device's client
+    id (`by`: only its own stream need read its ledger again). Call it from the event loop:
     publishing is not thread-safe."""
     seen_by: dict[str, list[str]] = {}
     for thing, people in sorted(changed.items()):
@@ -34,7 +36,7 @@ def poke(channels: ChannelsPlugin, changed: dict[str, list[str]], logged: tuple[
     audiences: dict[tuple[str, ...], list[str]] = {}  # one message per distinct list, to all who get it
     for uid, things in seen_by.items():
         audiences.setdefault(tuple(things), []).append(user_channel(uid))
-    where = {"after": logged[0], "upto": logged[1]} if logged else {}
+    where = {"after": logged[0], "upto": logged[1], "by": pusher} if logged else {}
     for things, people in audiences.items():
         channels.publish(msgspec.json.encode({"alliances": list(things), **where}), people)
 

@@ -16,14 +16,38 @@ from events.erasure import erased_event_data, text_author
 from events.privacy import event_data_seen_by
 from events.devices import device_id
 from sync.cursors import make_cursor, mark, read_cursor
+from sync.heads import Heads, Reads
 
 READ_CHUNK = 500  # log entries of the person's own read per query
 # Events that end a transaction touching alliances.
 TRANSACTION_ENDS = ("device.MutationsApplied", "invitation.LinkAccepted", "invitation.LinkCreated")
 
 
+def quiet_pull(app: AllianceApplication, heads: Heads, user_id: str, client_id: str, cursor: str | None,
+               ask_store: bool) -> dict | None:
+    """The answer to a pull with nothing new, from memory (sync.heads): the same cursor back,
+    nothing changed. None when there may be something new, or when this process does not know
+    enough to say (then the store answers). With `ask_store`, positions not trusted now are
+    confirmed by one indexed query; without, nothing but memory is touched."""
+    reads = heads.reads(user_id)
+    position = read_cursor(app.server_key, cursor, client_id, heads.furthest) if reads else None
+    if position is None:
+        return None
+    start, last_mutation_id, _ = position
+    mine = device_id(client_id)
+    newest = heads.quiet([*reads.aggregates, mine], start,
+                         (lambda ids: log.newest_positions(app.recorder, ids)) if ask_store else None)
+    if newest is None or newest[reads.account] > reads.as_of:  # or the account changed since it was read
+        return None
+    if newest[mine] and heads.owner(client_id) is None:  # a ledger of someone's: whose is not known here
+        return None
+    # Nothing of the device's came after the cursor, so its last mutation id is the cursor's.
+    return {"cursor": cursor, "more": False, "reset": False, "last_mutation_id": last_mutation_id,
+            "alliances": [], "events": [], "removed": [], "inventory": None}
+
+
 def pull(app: AllianceApplication, user_id: str, client_id: str, cursor: str | None, limit: int,
-         upto: int | None = None) -> dict:
+         heads: Heads | None = None, upto: int | None = None) -> dict:
     """`upto`: read no further than this committed log position (a live change page, sync/live.py)."""
     key = app.server_key
     # The log holds entries in commit order with no gap left to fill (the recorders serialise
@@ -33,7 +57,7 @@ def pull(app: AllianceApplication, user_id: str, client_id: str, cursor: str | N
     # A cursor names the log entry it stands on: after a restore or an import the same
     # position may hold another entry, and then the device starts afresh instead of skipping.
     if position is None or _mark_at(app, position[0]) != position[2]:
-        return full_state(app, user_id, client_id)
+        return full_state(app, user_id, client_id, heads)
     start, last_mutation_id, start_mark = position
     account = app.account(user_id, copy=False)  # read after `end`: it knows every alliance joined by then
     members = set(account.alliances)
@@ -41,6 +65,8 @@ def pull(app: AllianceApplication, user_id: str, client_id: str, cursor: str | N
     # Only what is about this person is read (events.log): their alliances, their inventory,
     # this device's ledger (for last_mutation_id) and their account (the alliances they left).
     watched = [UUID(aid) for aid in members | {own_inventory} if aid] + [mine, account.id]
+    if heads is not None:
+        heads.remember_reads(user_id, Reads(account.id, tuple(a for a in watched if a != mine), as_of=end))
     events: list[dict] = []
     gone: set[str] = set()
     at, cut, more, last = start, end, False, None
@@ -79,7 +105,7 @@ def pull(app: AllianceApplication, user_id: str, client_id: str, cursor: str | N
             "removed": sorted(gone - members), "inventory": inventory}
 
 
-def full_state(app: AllianceApplication, user_id: str, client_id: str) -> dict:
+def full_state(app: AllianceApplication, user_id: str, client_id: str, heads: Heads | None = None) -> dict:
     """Every alliance of the user as it is now, and a cursor at the log position where
     exactly that is true (history comes on demand)."""
     for _ in range(20):
@@ -94,6 +120,8 @@ def full_state(app: AllianceApplication, user_id: str, client_id: str) -> dict:
         if account.inventory:
             watched.add(UUID(account.inventory))
         if after == before or not log.entries_of(app.recorder, watched, after=before, upto=after, limit=1):
+            if heads is not None:
+                heads.remember_reads(user_id, Reads(account.id, tuple(watched - {device_id(client_id)}), as_of=after))
             return {"cursor": make_cursor(app.server_key, after, _mark_at(app, after), last_mutation_id, client_id),
                     "more": False, "reset": True,
                     "last_mutation_id": last_mutation_id, "alliances": alliances, "events": [],

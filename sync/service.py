@@ -8,9 +8,13 @@ from dataclasses import dataclass, field
 from events.application import AllianceApplication
 from events.devices import Device
 from events.repository import retry_stale
+from sync.heads import Heads
 from sync.live import ChangePages, for_device
-from sync.pull import pull
+from sync.pull import pull, quiet_pull
 from sync.push import Batch
+
+
+NOT_YOURS = "This client id belongs to another account: make a new one."
 
 
 class OutOfOrder(Exception):
@@ -34,8 +38,10 @@ class PushResult:
 
 
 class SyncService:
-    def __init__(self, app: AllianceApplication):
-        self.app = app
+    def __init__(self, app: AllianceApplication, heads: Heads | None = None):
+        """With `heads` (kept current by the process: sync/heads.py), a pull with nothing new
+        is answered from memory."""
+        self.app, self.heads = app, heads
         self.change_pages = ChangePages(app)  # for the live stream (sync/live.py)
 
     def push(self, user_id: str, client_id: str, mutations: list[dict]) -> PushResult:
@@ -45,19 +51,38 @@ class SyncService:
     def pull(self, user_id: str, client_id: str, cursor: str | None, limit: int = 500) -> dict:
         """The user's alliances that changed since `cursor`, and their events in commit
         order, up to about `limit` events."""
-        self._device(user_id, client_id, copy=False)
-        return pull(self.app, user_id, client_id, cursor, max(1, min(limit, 1000)))
+        quiet = self._quiet_pull(user_id, client_id, cursor, ask_store=True)
+        if quiet is not None:
+            return quiet
+        device = self._device(user_id, client_id, copy=False)
+        if device is not None and self.heads is not None:
+            self.heads.remember_owner(client_id, user_id)
+        return pull(self.app, user_id, client_id, cursor, max(1, min(limit, 1000)), self.heads)
+
+    def pull_from_memory(self, user_id: str, client_id: str, cursor: str | None) -> dict | None:
+        """The pull's answer when this process knows, without touching the store, that nothing is
+        new (sync/heads.py); else None. Cheap enough for the event loop."""
+        return self._quiet_pull(user_id, client_id, cursor, ask_store=False)
+
+    def _quiet_pull(self, user_id: str, client_id: str, cursor: str | None, ask_store: bool) -> dict | None:
+        if self.heads is None:
+            return None
+        owner = self.heads.owner(client_id)
+        if owner is not None and owner != user_id:
+            raise DeviceNotYours(NOT_YOURS)
+        return quiet_pull(self.app, self.heads, user_id, client_id, cursor, ask_store)
 
     def acknowledged(self, user_id: str, client_id: str) -> int:
         """The device's last applied mutation (0 before its first push); never another account's device."""
         device = self._device(user_id, client_id, copy=False)
         return device.last_mutation_id if device else 0
 
-    def change(self, user_id: str, client_id: str, after: int, upto: int) -> bytes | None:
-        """The live stream's `change` event for this device, for the push that saved the log
-        entries (after, upto] (sync/live.py); None when the device should be poked instead."""
+    def change(self, user_id: str, client_id: str, after: int, upto: int, acknowledged: int) -> bytes | None:
+        """The live stream's `change` event for this device, whose last applied mutation is
+        `acknowledged`, for the push that saved the log entries (after, upto] (sync/live.py);
+        None when the device should be poked instead."""
         page = self.change_pages.get(user_id, after, upto)
-        return None if page is None else for_device(self.app, page, client_id, self.acknowledged(user_id, client_id))
+        return None if page is None else for_device(self.app, page, client_id, acknowledged)
 
     def _push_once(self, user_id: str, client_id: str, mutations: list[dict]) -> PushResult:
         device = self._device(user_id, client_id) or Device.register(client_id, user_id)
@@ -94,5 +119,5 @@ class SyncService:
         """The device's ledger, or None before its first push; never another account's."""
         device = self.app.device(client_id, copy=copy)
         if device is not None and (not isinstance(device, Device) or device.user_id != user_id):
-            raise DeviceNotYours("This client id belongs to another account: make a new one.")
+            raise DeviceNotYours(NOT_YOURS)
         return device

@@ -126,3 +126,57 @@ def test_forgetting_a_person_leaves_no_byte_of_their_words_in_the_store(store):
                 app_now.close()
     finally:
         app.close()
+
+
+def test_after_ann_deletes_her_account_no_byte_of_her_words_or_email_is_in_the_store(store):
+    """The same promise by the way people take it: Ann and Bob sign up and work together from
+    their phones (pushes); Ann deletes her account. Her email and words are gone from every file
+    or row, Bob's still read, and every chain verifies, before and after."""
+    from sync import SyncService
+
+    settings, stored_bytes = store
+    app = AllianceApplication(env=settings.event_store_env("alliances"))
+    try:
+        people = {}
+        for name in ("ann", "bob"):
+            user_id, _ = app.sign_up(email=f"{marker(name, 'email')}@example.org", password="a long enough secret",
+                                     display_name=name.title())
+            people[name] = {"user_id": user_id, "sent": 0}
+
+        def push(who: str, mutation: str, **args) -> None:
+            phone = people[who]
+            phone["sent"] += 1
+            (result,) = SyncService(app).push(phone["user_id"], f"{who}-phone", [
+                {"id": phone["sent"], "alliance_id": str(aid), "name": mutation, "args": args}]).results
+            assert result["status"] == "applied", result
+
+        aid = uuid.uuid4()
+        push("ann", "create_alliance", title="Our team", template="team")
+        app.accept_invitation(people["bob"]["user_id"],
+                              app.create_invitation(people["ann"]["user_id"], aid, name="Bob")["token"])
+        for name, question in (("ann", "purpose.why"), ("bob", "purpose.matters")):
+            push(name, "answer_question", question_id=question, text=marker(name, "answer"), base_revision=0)
+            push(name, "add_ally", ally_id=str(uuid.uuid4()), name=marker(name, "ally"))
+        for n in range(ROUNDS):
+            for name in ("ann", "bob"):
+                push(name, "give_own_answer", question_id="prework.matters", text=marker(name, f"own-{n}"))
+        assert list(app.snapshots.recorder.select_events(aid)) and app.verify(aid).ok
+        anns = [marker("ann", w) for w in ("email", "answer", "ally", *(f"own-{n}" for n in range(ROUNDS)))]
+        assert [w for w in anns if w.encode() in stored_bytes()]
+
+        app.delete_account(people["ann"]["user_id"], password="a long enough secret", device="ann-phone")
+
+        after = stored_bytes()
+        assert [w for w in anns if w.encode() in after] == []
+        bobs = [marker("bob", w) for w in ("email", "answer", "ally", f"own-{ROUNDS - 1}")]
+        fresh = AllianceApplication(env=settings.event_store_env("alliances"))
+        try:
+            alliance = fresh.alliance(aid)
+            assert alliance.answers["purpose.matters"]["text"] == marker("bob", "answer")
+            assert alliance.own_answers["prework.matters"][people["bob"]["user_id"]] == bobs[-1]
+            assert fresh.account(people["bob"]["user_id"]).email == bobs[0] + "@example.org"
+            assert all(fresh.verify(a).ok for a in fresh.alliance_ids())
+        finally:
+            fresh.close()
+    finally:
+        app.close()
