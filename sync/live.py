@@ -7,9 +7,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from threading import Lock
 
+from uuid import UUID
+
 import msgspec
 
+from events import log
 from events.application import AllianceApplication
+from events.devices import device_id
 from sync.cursors import make_cursor, read_cursor
 from sync.pull import _mark_at, pull
 
@@ -43,16 +47,35 @@ def change_page(app: AllianceApplication, user_id: str, after: int, upto: int) -
     return ChangePage(after, after_mark, position, upto_mark, msgspec.json.encode(page))
 
 
-def for_device(app: AllianceApplication, page: ChangePage, client_id: str, last_mutation_id: int) -> bytes:
-    """The `change` event's data for one device whose ledger is at `last_mutation_id`: `from` is
-    the cursor a pull would have given it at `after`, and the page's cursor moves it to `upto`.
+def for_device(app: AllianceApplication, page: ChangePage, client_id: str, last_mutation_id: int,
+               start: str | None = None) -> tuple[bytes, str]:
+    """The `change` event's data for one device whose ledger is at `last_mutation_id`, and the
+    cursor its page hands it: `from` is the cursor a pull would have given it at `after`, and
+    the page's cursor moves it to `upto`.
     A device holding exactly `from` has everything up to `after` and no mutation acknowledged
     past `last_mutation_id`, so the page is what its pull would answer. (The pushing device's
-    ledger has moved on in (after, upto]: its `from` names no cursor it ever held, so it pulls.)"""
-    start = make_cursor(app.server_key, page.after, page.after_mark, last_mutation_id, client_id)
+    ledger has moved on in (after, upto]: its `from` names no cursor it ever held, so it pulls.)
+    `start`, when given, is an earlier cursor of the device's that is just as current (see
+    still_current): then `from` is that one."""
+    start = start or make_cursor(app.server_key, page.after, page.after_mark, last_mutation_id, client_id)
     end = make_cursor(app.server_key, page.upto, page.upto_mark, last_mutation_id, client_id)
     return (b'{"from":"%s","page":{"cursor":"%s","last_mutation_id":%d,%s}'
-            % (start.encode(), end.encode(), last_mutation_id, page.rest[1:]))
+            % (start.encode(), end.encode(), last_mutation_id, page.rest[1:])), end
+
+
+def still_current(app: AllianceApplication, user_id: str, client_id: str, cursor: str | None, after: int,
+                  last_mutation_id: int) -> str | None:
+    """`cursor` (the last one handed to the device) if a device holding it has everything of the
+    person's up to `after`: its ledger is where it was, and nothing of theirs was logged between
+    its position and `after` (one indexed query). A pull with nothing new hands back the cursor
+    it was given, so a phone that is up to date often holds a cursor from before others' writes."""
+    read = read_cursor(app.server_key, cursor, client_id, after)
+    if read is None or read[1] != last_mutation_id or read[0] == after:
+        return None
+    account = app.account(user_id, copy=False)
+    watched = [UUID(a) for a in account.alliances] + [device_id(client_id), account.id] + \
+        ([UUID(account.inventory)] if account.inventory else [])
+    return None if log.entries_of(app.recorder, watched, after=read[0], upto=after, limit=1) else cursor
 
 
 class ChangePages:

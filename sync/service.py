@@ -3,18 +3,20 @@
 everything a push causes is saved in one transaction with the device's ledger,
 saved last so that it ends the transaction in the log."""
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from events.application import AllianceApplication
 from events.devices import Device
 from events.repository import retry_stale
 from sync.heads import Heads
-from sync.live import ChangePages, for_device
+from sync.live import ChangePages, for_device, still_current
 from sync.pull import pull, quiet_pull
 from sync.push import Batch
 
 
 NOT_YOURS = "This client id belongs to another account: make a new one."
+HANDED = 10_000  # devices whose last cursor is remembered, per process
 
 
 class OutOfOrder(Exception):
@@ -43,6 +45,16 @@ class SyncService:
         is answered from memory."""
         self.app, self.heads = app, heads
         self.change_pages = ChangePages(app)  # for the live stream (sync/live.py)
+        self.handed: OrderedDict[str, str] = OrderedDict()  # client id -> the cursor it was handed last
+
+    def _handed(self, client_id: str, answer: dict | None) -> dict | None:
+        """Remember the cursor a device is handed (a live change may start from it)."""
+        if answer is not None:
+            self.handed[client_id] = answer["cursor"]
+            self.handed.move_to_end(client_id)
+            if len(self.handed) > HANDED:
+                self.handed.popitem(last=False)
+        return answer
 
     def push(self, user_id: str, client_id: str, mutations: list[dict]) -> PushResult:
         """Apply a device's mutations once each, in order; a stale save runs the whole push again."""
@@ -53,16 +65,16 @@ class SyncService:
         order, up to about `limit` events."""
         quiet = self._quiet_pull(user_id, client_id, cursor, ask_store=True)
         if quiet is not None:
-            return quiet
+            return self._handed(client_id, quiet)
         device = self._device(user_id, client_id, copy=False)
         if device is not None and self.heads is not None:
             self.heads.remember_owner(client_id, user_id)
-        return pull(self.app, user_id, client_id, cursor, max(1, min(limit, 1000)), self.heads)
+        return self._handed(client_id, pull(self.app, user_id, client_id, cursor, max(1, min(limit, 1000)), self.heads))
 
     def pull_from_memory(self, user_id: str, client_id: str, cursor: str | None) -> dict | None:
         """The pull's answer when this process knows, without touching the store, that nothing is
         new (sync/heads.py); else None. Cheap enough for the event loop."""
-        return self._quiet_pull(user_id, client_id, cursor, ask_store=False)
+        return self._handed(client_id, self._quiet_pull(user_id, client_id, cursor, ask_store=False))
 
     def _quiet_pull(self, user_id: str, client_id: str, cursor: str | None, ask_store: bool) -> dict | None:
         if self.heads is None:
@@ -82,7 +94,12 @@ class SyncService:
         `acknowledged`, for the push that saved the log entries (after, upto] (sync/live.py);
         None when the device should be poked instead."""
         page = self.change_pages.get(user_id, after, upto)
-        return None if page is None else for_device(self.app, page, client_id, acknowledged)
+        if page is None:
+            return None
+        start = still_current(self.app, user_id, client_id, self.handed.get(client_id), after, acknowledged)
+        data, end = for_device(self.app, page, client_id, acknowledged, start)
+        self._handed(client_id, {"cursor": end})
+        return data
 
     def _push_once(self, user_id: str, client_id: str, mutations: list[dict]) -> PushResult:
         device = self._device(user_id, client_id) or Device.register(client_id, user_id)

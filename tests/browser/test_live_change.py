@@ -6,7 +6,10 @@ pulls as before."""
 import time
 import uuid
 
+import httpx
+
 from phones import Q1, expect
+from servers import PASSWORD
 from test_two_phones import alliance_of_two
 
 
@@ -32,7 +35,7 @@ def listening(phone, made) -> None:
 
 
 def test_a_listening_phone_shows_the_other_phones_change_with_no_pull(phone, account):
-    ann_api, _, ann, bob, _ = alliance_of_two(phone, account, "Live coaching")
+    ann_api, bob_api, ann, bob, _ = alliance_of_two(phone, account, "Live coaching")
     bob_made, ann_made = requests_of(bob.page), requests_of(ann.page)
     bob.page.reload()  # Bob opens the app again: from here every request of his phone is seen
     listening(bob, bob_made)
@@ -47,9 +50,18 @@ def test_a_listening_phone_shows_the_other_phones_change_with_no_pull(phone, acc
     assert bob.page.evaluate("window.__notReloaded") is True, "Bob's page was reloaded"
     bob.shot("live-change-bob", at=bob.question(Q1))
 
-    # Ann's private ally inventory changes (Bob is told nothing of it), then her answer: the change
-    # Bob's phone hears starts after the inventory's entry, not at its cursor, so it pulls.
+    # Ann's private ally inventory changes: nothing of Bob's, so his cursor from before it is
+    # still as current as the change's `from`, and his phone applies her next answer as it comes.
     ann_api.push([{"alliance_id": "", "name": "add_goal", "args": {"goal_id": str(uuid.uuid4()), "text": "Sleep"}}])
+    since = time.monotonic()
+    ann.answer(Q1, "Changing teams, and a little curious.")
+    expect(bob.question(Q1).locator(".answer")).to_have_text("Changing teams, and a little curious.", timeout=5_000)
+    assert not [at for at, _, path in bob_made if path == "api/v1/sync/pull" and at >= since], bob_made
+
+    # Bob signs in on his laptop: his account changes, which his pull reads and no change event
+    # tells. Ann's next answer then starts after something his phone never heard of: it pulls.
+    httpx.post(f"{bob.url}/api/v1/auth/login", json={"email": bob_api.email, "password": PASSWORD},
+               timeout=15).raise_for_status()
     since = time.monotonic()
     ann.answer(Q1, "Changing teams, curious and a bit nervous.")
     expect(bob.question(Q1).locator(".answer")).to_have_text("Changing teams, curious and a bit nervous.",
