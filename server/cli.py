@@ -144,21 +144,33 @@ def main(argv: list[str] | None = None) -> int:
     add("verify", help="check every alliance's audit chain (exit 1 when any is broken)")
     add("migrate", help="create the event store's tables once (safe to repeat); "
                         "then run the service with ALLIANCE_CREATE_TABLES=no")
-    command = add("backup", help="a consistent copy while the service runs: SQLite's online "
-                                  "backup, or on PostgreSQL a JSON Lines export")
-    command.add_argument("file", type=Path, help="where to write the backup")
+    command = add("backup", help="a consistent copy while the service runs: on SQLite a directory with "
+                                  "online backups of the events and the key store, on PostgreSQL a JSON "
+                                  "Lines export")
+    command.add_argument("file", type=Path, help="where to write the backup (on SQLite a new directory)")
     command.add_argument("--force", action="store_true", help="replace FILE if it exists")
-    command = add("restore", help="restore a SQLite backup into an empty data dir, "
-                                  "or a JSON Lines export into an empty store")
-    command.add_argument("file", type=Path, help="a file from `alliance backup` or `alliance export`")
+    command = add("restore", help="restore a SQLite backup (a directory; or one file, as before texts were "
+                                  "sealed) into an empty data dir, or a JSON Lines export into an empty store")
+    command.add_argument("file", type=Path, help="what `alliance backup` or `alliance export` wrote")
     command.add_argument("--force", action="store_true",
                          help="replace an existing SQLite store (stop the service first)")
-    command = add("export", help="write the whole event history as JSON Lines, in log order")
+    command = add("export", help="write the whole event history as JSON Lines, in log order, then the key "
+                                  "store's rows (the keys in clear: guard the file like the cipher key)")
     command.add_argument("file", type=Path, help="where to write the export")
     command.add_argument("--force", action="store_true", help="replace FILE if it exists")
     command = add("import", help="load a JSON Lines export into an empty store "
                                   "(re-encoded with this store's cipher key, if any)")
     command.add_argument("file", type=Path, help="a file from `alliance export`")
+    add("seal", help="upgrade a store written before texts were sealed, in place: seal every plain text with "
+                     "its author's key and recompute the chains (stop the service and back up first; devices' "
+                     "old chain anchors no longer match afterwards; safe to repeat)")
+    command = add("export-person", help="everything the store holds about one person (their account, their "
+                                        "words in every alliance, inventory, devices, reminder settings), "
+                                        "as JSON or as a readable HTML page")
+    command.add_argument("email", help="the email address the person signed up with")
+    command.add_argument("--html", action="store_true", help="the readable page instead of JSON")
+    command.add_argument("--output", type=Path, help="write to this file instead of standard output")
+    command.add_argument("--force", action="store_true", help="replace the --output file if it exists")
     add("stats", help="counts, store size and events per day for the last 14 days")
     add("vapid", help="make the Web Push (VAPID) key, once: prints the line to keep in the settings")
     add("remind", help="run the reminders follower alone (decide and deliver reminders; stop with Ctrl-C "
@@ -178,8 +190,11 @@ def main(argv: list[str] | None = None) -> int:
             return remind(settings)
         if args.command in ("demo", "verify"):
             return {"demo": demo, "verify": verify}[args.command](operations.open_store(settings, must_exist=False))
-        if args.command in ("migrate", "stats", "rebuild"):
+        if args.command in ("migrate", "stats", "rebuild", "seal"):
             return getattr(operations, args.command)(settings)
+        if args.command == "export-person":
+            return operations.export_person(settings, args.email, html=args.html, output=args.output,
+                                            force=args.force)
         if args.command == "import":
             return operations.import_(settings, args.file)
         return getattr(operations, args.command)(settings, args.file, args.force)

@@ -102,14 +102,17 @@ def test_export_then_import_into_an_empty_store_gives_the_same_alliances(world, 
     store_env(monkeypatch, tmp_path / "source")
     assert main(["export", str(tmp_path / "log.jsonl")]) == 0
     lines = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
-    assert [line["id"] for line in lines] == list(range(1, len(lines) + 1))
-    designed = next(line for line in lines if line["topic"] == "alliance.Designed")
+    events = [line for line in lines if "key" not in line]
+    keys = lines[len(events):]  # the key store's rows come after the events
+    assert [line["id"] for line in events] == list(range(1, len(events) + 1))
+    designed = next(line for line in events if line["topic"] == "alliance.Designed")
     assert designed["state"]["timestamp"]["_type_"] == "datetime_iso"
     assert set(designed) == {"id", "originator_id", "originator_version", "topic", "state"}
+    assert keys and all(set(line["key"]) == {"person", "scope", "key", "erased_at"} for line in keys)
 
     store_env(monkeypatch, tmp_path / "plain")
     assert main(["import", str(tmp_path / "log.jsonl")]) == 0
-    assert f"Imported {len(lines)} events" in capsys.readouterr().out
+    assert f"Imported {len(events)} events and {len(keys)} keys" in capsys.readouterr().out
     assert read_store(monkeypatch, tmp_path / "plain") == world
 
     key = new_key()  # into a store encrypted at rest
@@ -172,7 +175,7 @@ def test_a_backup_taken_while_writing_restores_into_an_empty_dir(tmp_path, monke
         while len(written) < 5:
             stop.wait(0.01)
         store_env(monkeypatch, tmp_path / "live")
-        assert main(["backup", str(tmp_path / "backup.sqlite")]) == 0
+        assert main(["backup", str(tmp_path / "backup")]) == 0
         during = len(written)
         while len(written) < during + 3:  # the service went on writing after the backup
             stop.wait(0.01)
@@ -181,8 +184,9 @@ def test_a_backup_taken_while_writing_restores_into_an_empty_dir(tmp_path, monke
         writer.join()
     app.close()
 
+    assert sorted(f.name for f in (tmp_path / "backup").iterdir()) == ["alliances-keys.sqlite", "alliances.sqlite"]
     store_env(monkeypatch, tmp_path / "restored")
-    assert main(["restore", str(tmp_path / "backup.sqlite")]) == 0
+    assert main(["restore", str(tmp_path / "backup")]) == 0
     restored = read_store(monkeypatch, tmp_path / "restored")
     assert all(chain["ok"] for _, chain in restored.values())
     assert restored.keys() == set(world["alliances"])
@@ -193,23 +197,29 @@ def test_a_backup_taken_while_writing_restores_into_an_empty_dir(tmp_path, monke
     # identical to the store it came from, once that stops changing
     capsys.readouterr()
     store_env(monkeypatch, tmp_path / "live")
-    assert main(["backup", str(tmp_path / "quiet.sqlite")]) == 0
+    assert main(["backup", str(tmp_path / "quiet")]) == 0
     store_env(monkeypatch, tmp_path / "restored-quiet")
-    assert main(["restore", str(tmp_path / "quiet.sqlite")]) == 0
+    assert main(["restore", str(tmp_path / "quiet")]) == 0
     assert read_store(monkeypatch, tmp_path / "restored-quiet") == read_store(monkeypatch, tmp_path / "live")
 
 
 def test_restore_refuses_a_dir_with_a_store_unless_forced(world, tmp_path, monkeypatch, capsys):
     store_env(monkeypatch, tmp_path / "source")
-    assert main(["backup", str(tmp_path / "backup.sqlite")]) == 0
+    assert main(["backup", str(tmp_path / "backup")]) == 0
+    assert main(["backup", str(tmp_path / "backup")]) == 2  # not over an earlier one unless forced
+    assert main(["backup", "--force", str(tmp_path / "backup")]) == 0
     store_env(monkeypatch, tmp_path / "other")
     assert main(["migrate"]) == 0
     capsys.readouterr()
-    assert main(["restore", str(tmp_path / "backup.sqlite")]) == 2
+    assert main(["restore", str(tmp_path / "backup")]) == 2
     assert "a store exists at" in capsys.readouterr().err
     assert read_store(monkeypatch, tmp_path / "other") == {}
     store_env(monkeypatch, tmp_path / "other")
-    assert main(["restore", "--force", str(tmp_path / "backup.sqlite")]) == 0
+    assert main(["restore", "--force", str(tmp_path / "backup")]) == 0
+    assert read_store(monkeypatch, tmp_path / "other") == world
+    (tmp_path / "not-a-backup").mkdir()
+    assert main(["restore", "--force", str(tmp_path / "not-a-backup")]) == 2
+    assert "is not an `alliance backup` directory" in capsys.readouterr().err
     assert read_store(monkeypatch, tmp_path / "other") == world
 
 
