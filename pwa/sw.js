@@ -4,12 +4,13 @@
 // files installs a new worker, which takes over and tells the open tabs.
 
 const VERSION = "shell-1";
+// The install-time icons (512 px) are left out: a browser fetches them when it installs the app.
 const SHELL = [
   "/app/", "/app/styles.css", "/app/manifest.webmanifest", "/app/icons/icon-192.png",
   "/app/js/app.js", "/app/js/api.js", "/app/js/dom.js", "/app/js/model.js", "/app/js/store.js", "/app/js/sync.js",
   "/app/js/views/index.js", "/app/js/views/auth.js", "/app/js/views/list.js", "/app/js/views/design.js",
   "/app/js/views/alliance.js", "/app/js/views/answers.js", "/app/js/views/parts.js", "/app/js/views/devices.js", "/app/js/views/review.js",
-  "/app/js/views/history.js", "/app/js/views/join.js", "/app/js/views/allies.js", "/app/icons/icon-512.png", "/app/icons/maskable-512.png",
+  "/app/js/views/history.js", "/app/js/views/join.js", "/app/js/views/allies.js",
   "/app/js/views/reminders.js", "/app/js/reminders.js", "/app/js/seen.js", "/app/js/drafts.js", "/app/js/rejections.js", "/app/js/undo.js", "/app/js/versions.js", "/app/js/views/consent.js", "/app/js/words.json",
 ];
 
