@@ -5,8 +5,8 @@ accessibility problem in light or dark."""
 
 import uuid
 
-from phones import expect, wait_until
-from test_quality import axe_problems, small_targets
+from phones import expect
+from test_quality import check_screen
 
 
 def ally_card(page, name: str):
@@ -103,13 +103,8 @@ def test_the_allies_screen_has_no_serious_accessibility_problem_in_light_or_dark
     expect(page.get_by_text("Time to check in with Sam (every 7 days).").first).to_be_visible()
     expect(page.locator("#map").get_by_role("heading", name="Not sorted yet")).to_be_visible()
     page.evaluate("() => { for (const d of document.querySelectorAll('main details')) d.open = true; }")
-    problems = [f"allies: {t['what']} is {t['width']}x{t['height']} px" for t in small_targets(page)]
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        wait_until(page, f"matchMedia('(prefers-color-scheme: {scheme})').matches")
-        problems += axe_problems(page, "allies", scheme)
-        p.shot(f"screen-allies-{scheme}")
-        p.shot(f"screen-allies-{scheme}-full", full_page=True)
+    problems: list[str] = []
+    check_screen(p, "allies", problems)
     assert problems == [], "\n".join(problems)
 
 

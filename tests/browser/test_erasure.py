@@ -11,7 +11,7 @@ import uuid
 
 from phones import Q1, expect, wait_until
 from servers import PASSWORD
-from test_quality import axe_problems, small_targets
+from test_quality import check_screen
 
 ANN = ["ann-answer-marker-4f2a", "ann-commitment-marker-8c1d", "ann-thanks-marker-3e9b"]
 BOB = ["bob-answer-marker-7d5e"]
@@ -127,13 +127,8 @@ def test_after_ann_erases_her_words_bobs_phone_holds_none_of_them(phone, account
     expect(box).to_contain_text("cannot be undone")
     expect(box).to_contain_text("erased at your request")
     page.evaluate("() => document.querySelector('details.erase').scrollIntoView({ block: 'start' })")
-    problems = [f"erase: {t['what']} is {t['width']}x{t['height']} px" for t in small_targets(page)]
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        wait_until(page, f"matchMedia('(prefers-color-scheme: {scheme})').matches")
-        problems += axe_problems(page, "erase", scheme)
-        ann.shot(f"erasure-confirm-{scheme}")
-    page.emulate_media(color_scheme="light")
+    problems: list[str] = []
+    check_screen(ann, "erasure-confirm", problems)
     assert problems == [], "\n".join(problems)
     box.get_by_role("button", name="Erase my words and leave", exact=True).click()
 
@@ -180,14 +175,8 @@ def test_deleting_her_account_signs_out_and_wipes_her_other_phone(phone, account
     expect(page.get_by_role("heading", name="Account and devices", level=1)).to_be_visible()
     page.locator("#delete-account summary").click()
     page.evaluate("() => document.querySelector('#delete-account').scrollIntoView({ block: 'start' })")
-    problems = [f"account: {t['what']} is {t['width']}x{t['height']} px" for t in small_targets(page)]
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        wait_until(page, f"matchMedia('(prefers-color-scheme: {scheme})').matches")
-        problems += axe_problems(page, "account", scheme)
-        ann.shot(f"erasure-account-{scheme}")
-        ann.shot(f"erasure-account-{scheme}-full", full_page=True)
-    page.emulate_media(color_scheme="light")
+    problems: list[str] = []
+    check_screen(ann, "erasure-account", problems)
     assert problems == [], "\n".join(problems)
 
     password = page.get_by_label("Your password, to confirm")
