@@ -7,7 +7,11 @@ stored rows agree with each other: whoever can write them can also drop the
 newest ones, or rewrite one and recompute every hash after it. What a device
 saw closes that gap: every pulled state carries its chain head, and checking
 that head (an anchor) against the stored chain shows whether anything up to
-its version was rewritten or removed since."""
+its version was rewritten or removed since.
+
+The hash covers each event as stored: every person's texts in their sealed form (events/sealing.py).
+So destroying a person's key (an erasure) changes no stored byte and breaks no chain: the chain
+still proves the same of every row, while the erased words can no longer be read by anyone."""
 
 import hashlib
 import json
