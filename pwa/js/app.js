@@ -53,6 +53,13 @@ main.addEventListener("toggle", (event) => {
   if (event.target.open) opened.summaries.add(summary);
   else opened.summaries.delete(summary);
 }, true);
+// The toggle event comes a task after the tap, when a redraw may already have replaced the element
+// (then it never reaches main): so a tap on a summary is noted at once, as the state it leads to.
+main.addEventListener("click", (event) => {
+  const summary = event.target.closest?.("details > summary");
+  if (!summary || opened.route !== location.hash) return;
+  opened.summaries[summary.parentElement.open ? "delete" : "add"](summary.textContent);
+}, true);
 // Editors a tap revealed (forms with a draft key, e.g. "Withdraw" opens its reason) stay open too,
 // until they are sent or hidden again.
 new MutationObserver((changes) => {

@@ -18,6 +18,7 @@ from eventsourcing.utils import get_topic
 from events.alliance import Alliance
 from events.application import AllianceApplication
 from events.audit import event_hash
+from events.sealing import SealingMapper
 from server.cli import main
 from server.settings import Settings
 from server.operations import my_data_page
@@ -186,12 +187,7 @@ class PlainMapper(Mapper):
     """The library's own Mapper, which wrote the stores before issue 13; `decoded` reads the
     bytes back for `verify`, as the application's mapper does."""
 
-    def decoded(self, data: bytes) -> dict:
-        if self.cipher:
-            data = self.cipher.decrypt(data)
-        if self.compressor:
-            data = self.compressor.decompress(data)
-        return self.transcoder.decode(data)
+    decoded = SealingMapper.decoded
 
 
 class OldFormatStore(AllianceApplication):
