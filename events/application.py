@@ -320,7 +320,8 @@ class AllianceApplication(SignIn, PreferencesCommands, Application):
         self._delete(user_id)
         deleted_at = self.account(user_id).deleted_at
         for scope in self.keys.scopes_of(user_id):  # any key left (an alliance the account never listed)
-            self.forget(user_id, scope, deleted_at)
+            if self.keys.erased_at(user_id, scope) is None:
+                self.forget(user_id, scope, deleted_at)
 
     @retry_stale
     def _delete(self, user_id: str) -> None:
