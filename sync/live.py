@@ -7,15 +7,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from threading import Lock
 
-from uuid import UUID
 
 import msgspec
 
 from events import log
 from events.application import AllianceApplication
-from events.devices import device_id
 from sync.cursors import make_cursor, read_cursor
-from sync.pull import _mark_at, pull
+from sync.pull import _mark_at, pull, read_by
 
 # Shorter than any real client id (8 characters at least): the page reads no device's ledger;
 # each device's own last mutation id goes into its copy (for_device).
@@ -73,9 +71,8 @@ def still_current(app: AllianceApplication, user_id: str, client_id: str, cursor
     if read is None or read[1] != last_mutation_id or read[0] == after:
         return None
     account = app.account(user_id, copy=False)
-    watched = [UUID(a) for a in account.alliances] + [device_id(client_id), account.id] + \
-        ([UUID(account.inventory)] if account.inventory else [])
-    return None if log.entries_of(app.recorder, watched, after=read[0], upto=after, limit=1) else cursor
+    return None if log.entries_of(app.recorder, read_by(account, client_id), after=read[0], upto=after,
+                                  limit=1) else cursor
 
 
 class ChangePages:

@@ -62,9 +62,7 @@ def pull(app: AllianceApplication, user_id: str, client_id: str, cursor: str | N
     account = app.account(user_id, copy=False)  # read after `end`: it knows every alliance joined by then
     members = set(account.alliances)
     mine, own_inventory, inventory_version = device_id(client_id), account.inventory, None
-    # Only what is about this person is read (events.log): their alliances, their inventory,
-    # this device's ledger (for last_mutation_id) and their account (the alliances they left).
-    watched = [UUID(aid) for aid in members | {own_inventory} if aid] + [mine, account.id]
+    watched = read_by(account, client_id)  # only what is about this person (events.log)
     if heads is not None:
         heads.remember_reads(user_id, Reads(account.id, tuple(a for a in watched if a != mine), as_of=end))
     events: list[dict] = []
@@ -105,6 +103,13 @@ def pull(app: AllianceApplication, user_id: str, client_id: str, cursor: str | N
             "removed": sorted(gone - members), "inventory": inventory}
 
 
+def read_by(account: Any, client_id: str) -> list[UUID]:
+    """What a pull of this person's device reads: their alliances, their inventory, the device's
+    ledger (for last_mutation_id) and their account (the alliances they left)."""
+    inventory = [UUID(account.inventory)] if account.inventory else []
+    return [UUID(a) for a in account.alliances] + inventory + [device_id(client_id), account.id]
+
+
 def full_state(app: AllianceApplication, user_id: str, client_id: str, heads: Heads | None = None) -> dict:
     """Every alliance of the user as it is now, and a cursor at the log position where
     exactly that is true (history comes on demand)."""
@@ -116,9 +121,7 @@ def full_state(app: AllianceApplication, user_id: str, client_id: str, heads: He
         alliances = [app.alliance(aid, copy=False).seen_by(user_id).as_dict() for aid in account.alliances]
         inventory = app.inventory_of(user_id)
         after = app.recorder.max_notification_id() or 0
-        watched = {UUID(a) for a in account.alliances} | {device_id(client_id), account.id}
-        if account.inventory:
-            watched.add(UUID(account.inventory))
+        watched = set(read_by(account, client_id))
         if after == before or not log.entries_of(app.recorder, watched, after=before, upto=after, limit=1):
             if heads is not None:
                 heads.remember_reads(user_id, Reads(account.id, tuple(watched - {device_id(client_id)}), as_of=after))
