@@ -40,15 +40,20 @@ def test_a_remembered_token_is_refused_right_after_its_sign_out(client):
     assert client.get("/api/v1/auth/me", headers=auth(laptop)).status_code == 200
 
 
+def remembered_by_both(a, b, *tokens: str) -> None:
+    """Each process has checked every token (three times) and remembers them."""
+    for _ in range(3):
+        for server in (a, b):
+            assert [status_of(server.url, token) for token in tokens] == [200] * len(tokens)
+
+
 @pytest.mark.postgres
 def test_a_sign_out_through_one_process_is_refused_by_the_other_on_its_next_request(postgres_servers):
     a, b = postgres_servers
     email = f"{unique('ann')}@example.org"
     _, phone = signup(a.url, email)
     laptop = login(b.url, email)
-    for _ in range(3):  # each process has checked both tokens and remembers them
-        for server in (a, b):
-            assert status_of(server.url, phone) == 200 and status_of(server.url, laptop) == 200
+    remembered_by_both(a, b, phone, laptop)
 
     assert HTTP.post(f"{a.url}/api/v1/auth/logout", headers=auth(phone), timeout=10).status_code == 204
     assert status_of(b.url, phone) == 401, b.log_tail()
@@ -62,9 +67,7 @@ def test_a_device_revoked_through_one_process_is_refused_by_the_other_on_its_nex
     email = f"{unique('bob')}@example.org"
     _, phone = signup(a.url, email)
     tablet = login(a.url, email)
-    for _ in range(3):
-        for server in (a, b):
-            assert status_of(server.url, phone) == 200 and status_of(server.url, tablet) == 200
+    remembered_by_both(a, b, phone, tablet)
     (tablet_device,) = [d for d in devices(b.url, tablet) if d["current"]]
 
     revoked = HTTP.delete(f"{b.url}/api/v1/auth/devices/{tablet_device['id']}", headers=auth(phone), timeout=10)
