@@ -11,7 +11,7 @@ const SHELL = [
   "/app/js/views/index.js", "/app/js/views/auth.js", "/app/js/views/list.js", "/app/js/views/design.js",
   "/app/js/views/alliance.js", "/app/js/views/answers.js", "/app/js/views/parts.js", "/app/js/views/devices.js", "/app/js/views/review.js",
   "/app/js/views/history.js", "/app/js/views/join.js", "/app/js/views/allies.js",
-  "/app/js/views/reminders.js", "/app/js/reminders.js", "/app/js/seen.js", "/app/js/drafts.js", "/app/js/rejections.js", "/app/js/undo.js", "/app/js/versions.js", "/app/js/views/consent.js", "/app/js/words.json",
+  "/app/js/views/reminders.js", "/app/js/reminders.js", "/app/js/seen.js", "/app/js/drafts.js", "/app/js/typing.js", "/app/js/rejections.js", "/app/js/undo.js", "/app/js/versions.js", "/app/js/views/consent.js", "/app/js/words.json",
 ];
 
 self.addEventListener("install", (event) => {

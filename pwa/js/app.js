@@ -5,6 +5,7 @@ import * as drafts from "./drafts.js";
 import { placeAll as placeRejections } from "./rejections.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
+import * as typed from "./typing.js";
 import * as reminders from "./reminders.js";
 import { routes } from "./views/index.js";
 
@@ -31,9 +32,9 @@ function drawStatus(s) {
 
 // Redraw when data changes, but never under someone's fingers: wait until they leave the field.
 let redrawLater = false;
+const typing = () => typed.typing(main);
 function redraw() {
-  const active = document.activeElement;
-  if (active && main.contains(active) && active.matches("input, textarea, select")) { redrawLater = true; return; }
+  if (typing()) { redrawLater = true; return; }
   route();
 }
 main.addEventListener("focusout", (event) => setTimeout(() => {
@@ -75,7 +76,23 @@ main.addEventListener("focusin", (event) => { // still in use (e.g. refused with
   if (form && !form.hidden && opened.route === location.hash) opened.forms.add(form.dataset.draft);
 });
 
-async function route() {
+// One drawing of the screen at a time: a redraw asked for while one is under way follows it, so
+// two never interleave (one's draft restore landing on the other's fields, a stale screen last).
+let drawing = null;
+let drawAgain = false;
+function route() {
+  if (drawing) { drawAgain = true; return drawing; }
+  drawing = (async () => {
+    try {
+      do { drawAgain = false; await draw(); } while (drawAgain && !(typing() && main.dataset.route === location.hash));
+      // Asked again for this same screen, but someone is typing in it now: when they leave the field.
+      if (drawAgain) redrawLater = true;
+    } finally { drawing = null; }
+  })();
+  return drawing;
+}
+
+async function draw() {
   const asked = location.hash;
   const session = await store.getMeta("session");
   const [path, query] = asked.slice(1).split("?");
@@ -87,15 +104,9 @@ async function route() {
   const same = main.dataset.route === location.hash;
   if (opened.route !== location.hash) opened = { route: location.hash, summaries: new Set(), forms: new Set() };
   const scroll = window.scrollY;
+  const putBack = same ? typed.keep(main) : () => {};
   delete main.dataset.title;
   await view({ main, parts: parts.slice(1), query: new URLSearchParams(query || ""), session, say });
-  // A redraw of the screen just left, still under way when the reader moved on, landed last:
-  // draw where they are now.
-  if (location.hash !== asked) return route();
-  main.dataset.route = location.hash;
-  // The screen's name, for tabs, history and screen readers: a view may name itself, else its heading.
-  const heading = main.querySelector("h1")?.textContent;
-  document.title = main.dataset.title || (heading ? `${heading} · Alliance` : "Alliance");
   for (const summary of main.querySelectorAll("details > summary")) {
     if (opened.summaries.has(summary.textContent)) summary.parentElement.open = true;
   }
@@ -104,10 +115,18 @@ async function route() {
   }
   if (same) window.scrollTo(0, scroll);
   else { window.scrollTo(0, 0); main.focus({ preventScroll: true }); }
-  // Every screen, once drawn and named: what the person was typing back in its fields, refusals on their items.
+  // Every screen, once drawn: what the person was typing back in its fields, refusals on their items.
   await drafts.restore(main, session);
+  putBack();
   await placeRejections(main, route);
   muteErased(main);
+  // The reader moved on while this was drawn: the next drawing is theirs (their hashchange asked for it).
+  if (location.hash !== asked) { drawAgain = true; return; }
+  // The screen's name, for tabs, history and screen readers: a view may name itself, else its heading.
+  // Set last, with the route: a screen named is a screen drawn (and tests wait for it).
+  const heading = main.querySelector("h1")?.textContent;
+  document.title = main.dataset.title || (heading ? `${heading} · Alliance` : "Alliance");
+  main.dataset.route = location.hash;
 }
 
 // The account was deleted (here or elsewhere): nothing of it stays here; the sign-in screen says why.
@@ -134,6 +153,7 @@ async function noticeEviction() {
 }
 
 drafts.follow(main);
+typed.follow(main);
 
 async function boot() {
   if ("serviceWorker" in navigator) {
@@ -144,10 +164,12 @@ async function boot() {
   }
   navigator.storage?.persist?.();
   await noticeEviction();
-  let shown = null;
+  // The first status only draws the line: the screen is drawn once, below; later changes redraw it.
+  let shown;
   sync.onChange((s) => {
     drawStatus(s);
-    if (s.data !== shown) { shown = s.data; redraw(); }
+    if (shown !== undefined && s.data !== shown) redraw();
+    shown = s.data;
   });
   reminders.follow(sync, redraw); // what needs me, fetched after each sync (issue 12)
   addEventListener("hashchange", route);

@@ -97,6 +97,11 @@ function count(el) {
 
 // Wired once: every keystroke in a named form is kept; a submit hands its draft to the outbox.
 export function follow(main) {
+  // A form's fields as drawn are noted the moment it enters the screen (a microtask, before any
+  // keystroke can land): noted later, words typed in between would count as "no draft".
+  new MutationObserver(() => {
+    for (const form of main.querySelectorAll("form[data-draft]")) if (!drawn.has(form)) drawn.set(form, fieldsOf(form));
+  }).observe(main, { childList: true, subtree: true });
   const kept = async (event) => {
     const form = event.target.closest?.("form[data-draft]");
     if (event.target.matches?.("textarea[maxlength]")) count(event.target);

@@ -45,9 +45,14 @@ export async function mutate(name, allianceId, args) {
   return id;
 }
 
+// A sync at the latest after `delay`: a later time never pushes back one already due sooner (a sync
+// that ends and plans the next in 30 s must not hold back the edit made while it ended).
+let due = Infinity;
 export function soon(delay = 0) {
+  if (Date.now() + delay >= due) return;
   clearTimeout(timer);
-  timer = setTimeout(run, delay);
+  due = Date.now() + delay;
+  timer = setTimeout(() => { due = Infinity; run(); }, delay);
 }
 
 async function run() {

@@ -171,7 +171,11 @@ class Phone:
         page = page or self.page
         self.go(f"#/a/{self.alliance_id(page)}/s/{key}", page)
         expect(page.locator("main h1")).not_to_have_text("Loading…")
-        wait_until(page, f"location.hash.endsWith('/s/{key}') && document.title.includes(' · ')")
+        self.drawn(page)
+
+    def drawn(self, page=None) -> None:
+        """The screen the address names is drawn and named (the app sets main's data-route last)."""
+        wait_until(page or self.page, "document.getElementById('main').dataset.route === location.hash")
 
     def top(self, page=None) -> None:
         """Back to the top of the alliance."""

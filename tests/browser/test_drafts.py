@@ -259,3 +259,24 @@ def test_the_audit_and_print_pages_fit_a_phone(phone, account, server):
         wait_until(viewer.page, "document.readyState === 'complete'")
         check_screen(viewer, f"server-{name}", problems)
     assert problems == [], problems
+
+
+def test_words_typed_in_any_form_survive_a_redraw_brought_by_someone_elses_change(phone, account):
+    """The invitation form keeps no draft: a redraw from Bob's change must still leave Ann's words."""
+    ann_api, bob_api, alliance_id = two_people(account)
+    ann = phone("ann")
+    ann.sign_in(ann_api)
+    ann.go(f"#/a/{alliance_id}")
+    ann.wait_synced()
+    page = ann.page
+    page.get_by_text("Invite someone").click()
+    page.get_by_label("Their name").fill("Cleo")
+    page.get_by_label("A link for several people").check()
+    page.get_by_label("How many people").fill("4")
+    page.locator("main h1").click()  # she looks away from the form: nothing holds a redraw back now
+    bob_api.push([{"alliance_id": alliance_id, "name": "answer_question",
+                   "args": {"question_id": "purpose.why", "text": "To finish the thesis", "base_revision": 0}}])
+    expect(page.locator("main .outline")).to_contain_text("answered 1 of 3")  # the screen was drawn again
+    expect(page.get_by_label("Their name")).to_have_value("Cleo")
+    expect(page.get_by_label("A link for several people")).to_be_checked()
+    expect(page.get_by_label("How many people")).to_have_value("4")

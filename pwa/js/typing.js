@@ -1,0 +1,54 @@
+// Words being typed survive a redraw of the screen they are typed on. A redraw that started before
+// the first keystroke (a sync landing) may replace the fields a moment later: the fields it replaced
+// still hold what was typed, so the new ones take it over, and the caret goes back where it was.
+// Drafts (drafts.js) keep words across reloads; this keeps them across one redraw, any form,
+// passwords included (held in memory for that moment only).
+
+const FIELDS = "input:not([type=hidden]):not([type=button]):not([type=submit]), textarea, select";
+let lastFocused = null;
+
+export function follow(main) {
+  main.addEventListener("focusin", (event) => { lastFocused = event.target; });
+}
+
+// Someone has a field of this screen under their fingers.
+export function typing(main) {
+  return main.contains(document.activeElement) && document.activeElement.matches(FIELDS);
+}
+
+// The same field on the next drawing: its form (by draft key, else its place), the card it is in, its name.
+function identity(main, el) {
+  const form = el.closest("form");
+  const forms = [...main.querySelectorAll("form")];
+  const where = form?.dataset.draft || `form ${forms.indexOf(form)}`;
+  const option = ["checkbox", "radio"].includes(el.type) ? `=${el.value}` : "";
+  return `${el.closest("[data-alliance]")?.dataset.alliance || ""}|${where}|${el.name}${option}`;
+}
+
+const changed = (el) => (["checkbox", "radio"].includes(el.type) ? el.checked !== el.defaultChecked
+  : el.tagName === "SELECT" ? [...el.options].some((o) => o.selected !== o.defaultSelected)
+    : el.value !== el.defaultValue);
+
+// Before a redraw: the fields on screen now. Returns what, after it, gives the new fields what the
+// person changed in the old ones meanwhile (read at the end: typing lands while the redraw runs).
+export function keep(main) {
+  const before = [...main.querySelectorAll(FIELDS)].filter((el) => el.name).map((el) => [identity(main, el), el]);
+  return function putBack() {
+    const replaced = new Map(before.filter(([, el]) => !el.isConnected));
+    for (const el of main.querySelectorAll(FIELDS)) {
+      const old = el.name && replaced.get(identity(main, el));
+      if (!old || el === document.activeElement) continue;
+      if (changed(old)) {
+        if (["checkbox", "radio"].includes(old.type)) el.checked = old.checked;
+        else el.value = old.value;
+        // Counters and drafts follow the input; what a field shows or hides follows its change.
+        for (const type of ["input", "change"]) el.dispatchEvent(new Event(type, { bubbles: true }));
+      }
+      // The field under their fingers went with the old screen, and the focus with it (to nowhere).
+      if (old === lastFocused && [null, document.body].includes(document.activeElement)) {
+        el.focus();
+        if (el.setSelectionRange && old.selectionStart !== null) el.setSelectionRange(old.selectionStart, old.selectionEnd);
+      }
+    }
+  };
+}
