@@ -1,12 +1,13 @@
 """The live stream's change pages (docs/PROTOCOL.md, "The change event"): for a push that
 committed the log entries (after, upto], the page a person's pull would answer a device whose
-cursor stands at `after`, built by the pull itself, once per person in each process however
-many of their devices listen there, and then made each device's own by its two cursors."""
+cursor stands at `after`, built by the pull itself, once in each process for everyone it would
+be the same for (ChangePages._view) however many devices listen there, and then made each
+device's own by its two cursors."""
 
 from collections import OrderedDict
 from dataclasses import dataclass
 from threading import Lock
-
+from typing import Any, Callable
 
 import msgspec
 
@@ -76,16 +77,18 @@ def still_current(app: AllianceApplication, user_id: str, client_id: str, cursor
 
 
 class ChangePages:
-    """The pages of the latest changes, each built once: the devices of one person hearing the
-    same change wait for the one build."""
+    """The pages of the latest changes, each built once: the devices hearing the same change
+    that would be given the same page wait for the one build (see `_view`)."""
 
     def __init__(self, app: AllianceApplication):
         self.app = app
         self._lock = Lock()
-        self._pages: OrderedDict[tuple[str, int, int], _Once] = OrderedDict()
+        self._pages: OrderedDict[tuple[object, int, int], _Once] = OrderedDict()
+        self._logged: OrderedDict[tuple[int, int], dict[str, int]] = OrderedDict()  # (after, upto) -> versions
+        self._private: OrderedDict[tuple[str, int], bool] = OrderedDict()  # (alliance, version) -> any private?
 
     def get(self, user_id: str, after: int, upto: int) -> ChangePage | None:
-        key = (user_id, after, upto)
+        key = (self._view(user_id, after, upto), after, upto)
         with self._lock:
             once = self._pages.get(key)
             if once is None:
@@ -96,6 +99,50 @@ class ChangePages:
             if not once.built:
                 once.page, once.built = change_page(self.app, user_id, after, upto), True
         return once.page
+
+    def _view(self, user_id: str, after: int, upto: int) -> object:
+        """Whose page this person's is: a person's pull page of (after, upto] depends on them only
+        through which of the entries they read and through privacy. So everyone whose read there
+        holds the same alliances and nothing else of theirs (no inventory, no account) gets one
+        page, unless one of those alliances has private questions (then others' answers are
+        hidden from each in their own way, events.privacy): then the page is the person's own."""
+        logged = self._touched(after, upto)
+        if logged is None:
+            return user_id
+        account = self.app.account(user_id, copy=False)
+        theirs = {str(aggregate) for aggregate in read_by(account, NO_DEVICE)} & logged.keys()
+        if not theirs <= set(account.alliances):
+            return user_id
+        if any(self._has_private_questions(aid, logged[aid]) for aid in theirs):
+            return user_id
+        return ("alliances", frozenset(theirs))
+
+    def _has_private_questions(self, alliance_id: str, version: int) -> bool:
+        return self._kept(self._private, (alliance_id, version), lambda: bool(
+            self.app.alliance(alliance_id, version=version, copy=False).private_questions()))
+
+    def _touched(self, after: int, upto: int) -> dict[str, int] | None:
+        """Each aggregate logged in (after, upto] and its newest version there; None for more than a page."""
+        if upto - after > 4 * LIMIT:
+            return None
+
+        def read() -> dict[str, int]:
+            entries = self.app.recorder.select_notifications(start=after, stop=upto, limit=upto - after,
+                                                             inclusive_of_start=False)
+            return {str(entry.originator_id): entry.originator_version for entry in entries}
+        return self._kept(self._logged, (after, upto), read)
+
+    def _kept(self, cache: OrderedDict, key: object, make: Callable[[], Any]) -> Any:
+        """What `make` gives for `key`, made once while it is among the latest KEPT."""
+        with self._lock:
+            if key in cache:
+                return cache[key]
+        value = make()
+        with self._lock:
+            cache[key] = value
+            if len(cache) > KEPT:
+                cache.popitem(last=False)
+        return value
 
 
 class _Once:
