@@ -49,3 +49,17 @@ def event_data_seen_by(viewer: str, kind: str, by: str, data: dict, private: set
         answers, own = privately_seen(content["answers"], content["own_answers"], private, shared, viewer)
         return {**data, "content": {**content, "answers": answers, "own_answers": own}}
     return data
+
+
+def holds_private_words(viewer: str, private: Iterable[str], answers: dict, own_answers: dict,
+                        own_answered_at: dict) -> bool:
+    """Whether `viewer` sees more of these private questions than someone who wrote nothing on
+    them would (privately_seen, own_seen): an agreed answer or an own answer of theirs there.
+    Everyone for whom it is False sees exactly the same."""
+    for qid in private:
+        answer = answers.get(qid)
+        if answer is not None and (answer.get("by") == viewer or any(c["by"] == viewer for c in answer["conflict"])):
+            return True
+        if viewer in own_answers.get(qid, {}) or viewer in own_answered_at.get(qid, {}):
+            return True
+    return False

@@ -12,7 +12,9 @@ from typing import Any, Callable
 import msgspec
 
 from events import log
+from events.alliance import Alliance
 from events.application import AllianceApplication
+from events.privacy import holds_private_words
 from sync.cursors import make_cursor, read_cursor
 from sync.pull import _mark_at, pull, read_by
 
@@ -84,8 +86,9 @@ class ChangePages:
         self.app = app
         self._lock = Lock()
         self._pages: OrderedDict[tuple[object, int, int], _Once] = OrderedDict()
-        self._logged: OrderedDict[tuple[int, int], dict[str, int]] = OrderedDict()  # (after, upto) -> versions
-        self._private: OrderedDict[tuple[str, int], bool] = OrderedDict()  # (alliance, version) -> any private?
+        self._logged: OrderedDict[tuple[int, int], _Logged] = OrderedDict()
+        self._accounts: OrderedDict[tuple[str, int], Any] = OrderedDict()  # read once per person and change
+        self._alliances: OrderedDict[tuple[str, int], Alliance] = OrderedDict()  # (id, version) -> the alliance then
 
     def get(self, user_id: str, after: int, upto: int) -> ChangePage | None:
         key = (self._view(user_id, after, upto), after, upto)
@@ -101,48 +104,65 @@ class ChangePages:
         return once.page
 
     def _view(self, user_id: str, after: int, upto: int) -> object:
-        """Whose page this person's is: a person's pull page of (after, upto] depends on them only
-        through which of the entries they read and through privacy. So everyone whose read there
-        holds the same alliances and nothing else of theirs (no inventory, no account) gets one
-        page, unless one of those alliances has private questions (then others' answers are
-        hidden from each in their own way, events.privacy): then the page is the person's own."""
-        logged = self._touched(after, upto)
-        if logged is None:
+        """Whose page this person's is. A person's pull page of (after, upto] depends on them only
+        through which of its entries they read, and through privacy (events.privacy): their own
+        words on private questions are in their view alone. So the members whose read there holds
+        the same alliances and nothing else of theirs (no inventory, no account), who wrote none
+        of its events and hold no words on those alliances' private questions, get one page;
+        anyone else gets their own."""
+        logged = self._logged_in(after, upto)
+        if logged is None or user_id in logged.authors or logged.restored:
             return user_id
-        account = self.app.account(user_id, copy=False)
-        theirs = {str(aggregate) for aggregate in read_by(account, NO_DEVICE)} & logged.keys()
+        account = self._kept(self._accounts, (user_id, upto), lambda: self.app.account(user_id, copy=False))
+        theirs = {str(aggregate) for aggregate in read_by(account, NO_DEVICE)} & logged.versions.keys()
         if not theirs <= set(account.alliances):
             return user_id
-        if any(self._has_private_questions(aid, logged[aid]) for aid in theirs):
-            return user_id
+        for aid in theirs:
+            alliance = self._alliance_at(aid, logged.versions[aid])
+            private = alliance.private_questions()
+            if private and holds_private_words(user_id, private, alliance.answers, alliance.own_answers,
+                                               alliance.own_answered_at):
+                return user_id
         return ("alliances", frozenset(theirs))
 
-    def _has_private_questions(self, alliance_id: str, version: int) -> bool:
-        return self._kept(self._private, (alliance_id, version), lambda: bool(
-            self.app.alliance(alliance_id, version=version, copy=False).private_questions()))
+    def _alliance_at(self, alliance_id: str, version: int) -> Alliance:
+        return self._kept(self._alliances, (alliance_id, version),
+                          lambda: self.app.alliance(alliance_id, version=version, copy=False), most=16)
 
-    def _touched(self, after: int, upto: int) -> dict[str, int] | None:
-        """Each aggregate logged in (after, upto] and its newest version there; None for more than a page."""
+    def _logged_in(self, after: int, upto: int) -> "_Logged | None":
+        """What (after, upto] holds, read once; None for more than a page."""
         if upto - after > 4 * LIMIT:
             return None
 
-        def read() -> dict[str, int]:
-            entries = self.app.recorder.select_notifications(start=after, stop=upto, limit=upto - after,
-                                                             inclusive_of_start=False)
-            return {str(entry.originator_id): entry.originator_version for entry in entries}
+        def read() -> _Logged:
+            logged = _Logged({}, set(), False)
+            for entry in self.app.recorder.select_notifications(start=after, stop=upto, limit=upto - after,
+                                                                inclusive_of_start=False):
+                logged.versions[str(entry.originator_id)] = entry.originator_version
+                if entry.topic.startswith("alliance."):
+                    logged.authors.add(getattr(self.app.mapper.to_domain_event(entry), "by", None))
+                    logged.restored |= entry.topic == "alliance.VersionRestored"
+            return logged
         return self._kept(self._logged, (after, upto), read)
 
-    def _kept(self, cache: OrderedDict, key: object, make: Callable[[], Any]) -> Any:
-        """What `make` gives for `key`, made once while it is among the latest KEPT."""
+    def _kept(self, cache: OrderedDict, key: object, make: Callable[[], Any], most: int = KEPT) -> Any:
+        """What `make` gives for `key`, made once while it is among the latest `most`."""
         with self._lock:
             if key in cache:
                 return cache[key]
         value = make()
         with self._lock:
             cache[key] = value
-            if len(cache) > KEPT:
+            if len(cache) > most:
                 cache.popitem(last=False)
         return value
+
+
+@dataclass
+class _Logged:
+    versions: dict[str, int]  # each aggregate logged, and its newest version there
+    authors: set[str]  # who made the alliances' events
+    restored: bool  # a version restored: its content holds words of earlier versions
 
 
 class _Once:

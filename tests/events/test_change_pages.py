@@ -1,6 +1,7 @@
 """The live stream's change pages are built once for everyone they are the same for (sync/live.py,
-issue 14): in an alliance without private questions every member gets one page; with private
-pre-work each member gets their own, and no one's page carries another's private answer."""
+issue 14): the members who read the same alliances get one page, unless they wrote some of its
+events or hold words on a private question (the team's pre-work): then they get their own, and
+no one's page carries another's private answer."""
 
 import json
 from uuid import uuid4
@@ -41,15 +42,19 @@ def test_members_of_an_alliance_without_private_questions_share_one_page(app):
         assert pulled["alliances"][0]["answers"] == page["alliances"][0]["answers"]
 
 
-def test_with_private_prework_each_member_has_a_page_of_their_own(app):
+def test_who_wrote_private_prework_or_the_change_has_a_page_of_their_own(app):
     ann, bob, cleo, alliance_id = three_people(app, "team")
+    dan = person(app, "dan")
+    joins(ann, dan, alliance_id)
     private = sorted(app.alliance(alliance_id, copy=False).private_questions())[0]
     assert cleo.do(alliance_id, "give_own_answer", question_id=private, text=SECRET)["status"] == "applied"
     before = app.recorder.max_notification_id()
     assert ann.do(alliance_id, "answer_question", question_id=WHY, text="To ship it", base_revision=0)["status"] == "applied"
     upto, pages = app.recorder.max_notification_id(), ChangePages(app)
-    bobs, cleos = pages.get(bob.user_id, before, upto), pages.get(cleo.user_id, before, upto)
-    assert bobs is not cleos and len(built(pages)) == 2
+    bobs, cleos, dans = (pages.get(p.user_id, before, upto) for p in (bob, cleo, dan))
+    anns = pages.get(ann.user_id, before, upto)
+    assert bobs is dans and len({id(bobs), id(cleos), id(anns)}) == 3 and len(built(pages)) == 3
     assert SECRET in cleos.rest.decode()
+    assert SECRET not in anns.rest.decode() and SECRET not in dans.rest.decode()
     assert SECRET not in bobs.rest.decode(), "Cleo's private answer reached Bob's page"
     assert json.loads(bobs.rest)["alliances"][0]["own_answers"][private] == {}
