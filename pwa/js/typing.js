@@ -6,9 +6,11 @@
 
 const FIELDS = "input:not([type=hidden]):not([type=button]):not([type=submit]), textarea, select";
 let lastFocused = null;
+const sent = new WeakSet(); // forms submitted: the next drawing shows what their change made
 
 export function follow(main) {
   main.addEventListener("focusin", (event) => { lastFocused = event.target; });
+  main.addEventListener("submit", (event) => sent.add(event.target));
 }
 
 // Someone has a field of this screen under their fingers.
@@ -16,13 +18,22 @@ export function typing(main) {
   return main.contains(document.activeElement) && document.activeElement.matches(FIELDS);
 }
 
-// The same field on the next drawing: its form (by draft key, else its place), the card it is in, its name.
-function identity(main, el) {
-  const form = el.closest("form");
-  const forms = [...main.querySelectorAll("form")];
-  const where = form?.dataset.draft || `form ${forms.indexOf(form)}`;
-  const option = ["checkbox", "radio"].includes(el.type) ? `=${el.value}` : "";
-  return `${el.closest("[data-alliance]")?.dataset.alliance || ""}|${where}|${el.name}${option}`;
+// The same field on the next drawing: the card it is in, its form, its name. A form is known by
+// its draft key, else by its fields' names and its place among the forms with the same ones (so
+// a form that appears above it on the next drawing moves no words).
+function identities(main) {
+  const signature = (form) => [...form.elements].map((el) => el.name).join(",");
+  const alike = new Map();
+  const forms = new Map();
+  for (const form of main.querySelectorAll("form")) {
+    const key = form.dataset.draft || signature(form);
+    alike.set(key, (alike.get(key) ?? -1) + 1);
+    forms.set(form, `${key}#${alike.get(key)}`);
+  }
+  return (el) => {
+    const option = ["checkbox", "radio"].includes(el.type) ? `=${el.value}` : "";
+    return `${el.closest("[data-alliance]")?.dataset.alliance || ""}|${forms.get(el.closest("form")) || ""}|${el.name}${option}`;
+  };
 }
 
 const changed = (el) => (["checkbox", "radio"].includes(el.type) ? el.checked !== el.defaultChecked
@@ -32,11 +43,13 @@ const changed = (el) => (["checkbox", "radio"].includes(el.type) ? el.checked !=
 // Before a redraw: the fields on screen now. Returns what, after it, gives the new fields what the
 // person changed in the old ones meanwhile (read at the end: typing lands while the redraw runs).
 export function keep(main) {
-  const before = [...main.querySelectorAll(FIELDS)].filter((el) => el.name).map((el) => [identity(main, el), el]);
+  const identity = identities(main);
+  const before = [...main.querySelectorAll(FIELDS)].filter((el) => el.name).map((el) => [identity(el), el]);
   return function putBack() {
-    const replaced = new Map(before.filter(([, el]) => !el.isConnected));
+    const replaced = new Map(before.filter(([, el]) => !el.isConnected && !sent.has(el.form)));
+    const now = identities(main);
     for (const el of main.querySelectorAll(FIELDS)) {
-      const old = el.name && replaced.get(identity(main, el));
+      const old = el.name && replaced.get(now(el));
       if (!old || el === document.activeElement) continue;
       if (changed(old)) {
         if (["checkbox", "radio"].includes(old.type)) el.checked = old.checked;

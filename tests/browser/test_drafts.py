@@ -280,3 +280,23 @@ def test_words_typed_in_any_form_survive_a_redraw_brought_by_someone_elses_chang
     expect(page.get_by_label("Their name")).to_have_value("Cleo")
     expect(page.get_by_label("A link for several people")).to_be_checked()
     expect(page.get_by_label("How many people")).to_have_value("4")
+
+
+def test_a_question_of_my_own_being_typed_survives_a_reload_and_leaves_its_draft_once_added(phone, account):
+    ann_api, _, alliance_id = two_people(account)
+    ann = phone("ann")
+    open_on(ann, ann_api, alliance_id, "purpose")
+    page = ann.page
+    page.get_by_text("Add a question of your own here").click()
+    page.get_by_label("Question", exact=True).fill("What would make this year a good one?")
+    expect(page.get_by_text("Draft, not saved")).to_be_visible()
+    page.reload()
+    field = page.get_by_label("Question", exact=True)
+    expect(field).to_have_value("What would make this year a good one?")  # its fold opened by itself
+    page.get_by_role("button", name="Add question").click()
+    expect(page.locator("main h3").filter(has_text="What would make this year a good one?")).to_be_visible()
+    expect(page.get_by_text("Draft, not saved")).to_have_count(0)
+    ann.wait_synced()
+    page.reload()
+    expect(page.locator("main h3").filter(has_text="What would make this year a good one?")).to_be_visible()
+    expect(page.get_by_text("Draft, not saved")).to_have_count(0)

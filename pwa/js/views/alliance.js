@@ -15,7 +15,7 @@ import { answerBlock } from "./answers.js";
 import { consentPart } from "./consent.js";
 import { templates } from "./design.js";
 import {
-  breakCard, celebrationCard, commitmentsPart, conflictsPart, dueMark, erasedName, erasedPeople, invitePart, lifePart,
+  breakCard, celebrationCard, commitmentsPart, conflictsPart, drafted, dueMark, erasedName, erasedPeople, invitePart, lifePart,
   members, morePart, on, openInvitations, rhythmPart, sortedCommitments,
 } from "./parts.js";
 
@@ -242,12 +242,12 @@ async function templateWords(name) {
 
 function addQuestionForm(section, act) {
   return h("details", { class: "part" }, h("summary", {}, "Add a question of your own here"),
-    h("form", { class: "stack", onsubmit: (event) => {
+    drafted(`add-question:${section}`, "A question of your own", h("form", { class: "stack", onsubmit: (event) => {
       event.preventDefault();
       const text = new FormData(event.target).get("text");
       act("add_question", { question_id: crypto.randomUUID(), section, text });
       event.target.reset();
     } },
     h("label", {}, "Question", h("input", { name: "text", required: true, maxlength: 500 })),
-    h("button", { type: "submit" }, "Add question")));
+    h("button", { type: "submit" }, "Add question"))));
 }
