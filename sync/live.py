@@ -32,6 +32,7 @@ class ChangePage:
     upto: int
     upto_mark: str
     rest: bytes  # the page's fields but `cursor` and `last_mutation_id`, encoded once: b'{"more":false,...}'
+    alliances: frozenset[str]  # the alliances it brings
 
 
 def change_page(app: AllianceApplication, user_id: str, after: int, upto: int) -> ChangePage | None:
@@ -45,7 +46,8 @@ def change_page(app: AllianceApplication, user_id: str, after: int, upto: int) -
         return None
     position, _, upto_mark = read_cursor(app.server_key, page.pop("cursor"), NO_DEVICE, upto)
     del page["last_mutation_id"]
-    return ChangePage(after, after_mark, position, upto_mark, msgspec.json.encode(page))
+    return ChangePage(after, after_mark, position, upto_mark, msgspec.json.encode(page),
+                      frozenset(a["id"] for a in page["alliances"]))
 
 
 def for_device(app: AllianceApplication, page: ChangePage, client_id: str, last_mutation_id: int,
@@ -91,7 +93,8 @@ class ChangePages:
         self._alliances: OrderedDict[tuple[str, int], Alliance] = OrderedDict()  # (id, version) -> the alliance then
 
     def get(self, user_id: str, after: int, upto: int) -> ChangePage | None:
-        key = (self._view(user_id, after, upto), after, upto)
+        view = self._view(user_id, after, upto)
+        key = (view, after, upto)
         with self._lock:
             once = self._pages.get(key)
             if once is None:
@@ -101,6 +104,10 @@ class ChangePages:
         with once.lock:
             if not once.built:
                 once.page, once.built = change_page(self.app, user_id, after, upto), True
+                # Built for one of those it is shared by: if their alliances changed meanwhile (joined
+                # or left since), the page is not the others' page, and they are poked instead.
+                if isinstance(view, tuple) and once.page is not None and once.page.alliances != view[1]:
+                    once.page = None
         return once.page
 
     def _view(self, user_id: str, after: int, upto: int) -> object:

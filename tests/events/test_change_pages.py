@@ -58,3 +58,17 @@ def test_who_wrote_private_prework_or_the_change_has_a_page_of_their_own(app):
     assert SECRET not in anns.rest.decode() and SECRET not in dans.rest.decode()
     assert SECRET not in bobs.rest.decode(), "Cleo's private answer reached Bob's page"
     assert json.loads(bobs.rest)["alliances"][0]["own_answers"][private] == {}
+
+
+def test_a_page_built_for_someone_whose_alliances_changed_meanwhile_is_shared_by_nobody(app):
+    """Bob leaves between the change and its page: the page built for him holds no alliance, so
+    it is not Cleo's page; both are poked (None) and pull, and Cleo misses nothing."""
+    ann, bob, cleo, alliance_id = three_people(app, "coaching")
+    before = app.recorder.max_notification_id()
+    assert ann.do(alliance_id, "answer_question", question_id=WHY, text="To finish", base_revision=0)["status"] == "applied"
+    upto, pages = app.recorder.max_notification_id(), ChangePages(app)
+    assert pages._view(bob.user_id, before, upto) == pages._view(cleo.user_id, before, upto)  # one page, as things stood
+    assert bob.do(alliance_id, "leave_alliance")["status"] == "applied"
+    assert pages.get(bob.user_id, before, upto) is None
+    assert pages.get(cleo.user_id, before, upto) is None
+    assert cleo.pull()["alliances"][0]["answers"][WHY]["text"] == "To finish"
