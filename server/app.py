@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.compression import CompressionConfig
@@ -189,7 +189,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.alliances.close()
 
     return Litestar(
-        route_handlers=[healthz, readyz, metrics, list_templates, AuthController, SyncController, AlliancesController,
+        # Sign-ups and sign-ins are rate limited per client address; no other route pays for the check.
+        route_handlers=[healthz, readyz, metrics, list_templates,
+                        Router("/", route_handlers=[AuthController], middleware=[
+                            RateLimitConfig(rate_limit=("minute", settings.auth_per_minute),
+                                            check_throttle_handler=is_sign_in).middleware]),
+                        SyncController, AlliancesController,
                         InvitationsController, *EXPORTS, *PAGES, *REMINDERS, *ACCOUNT],
         template_config=TemplateConfig(directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine),
         on_startup=[open, follow_the_log],
@@ -197,9 +202,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"alliances": Provide(the_store, sync_to_thread=False),
                       "sync": Provide(the_sync_service, sync_to_thread=False),
                       "settings": Provide(lambda: settings, sync_to_thread=False)},
-        middleware=[security_headers, request_log, bearer_auth,
-                    RateLimitConfig(rate_limit=("minute", settings.auth_per_minute),
-                                    check_throttle_handler=is_sign_in).middleware],
+        middleware=[security_headers, request_log, bearer_auth],
         plugins=[ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True), StrictStructSchema()],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1000),
         openapi_config=openapi_config(),
