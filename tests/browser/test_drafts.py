@@ -293,6 +293,9 @@ def test_a_question_of_my_own_being_typed_survives_a_reload_and_leaves_its_draft
     page.reload()
     field = page.get_by_label("Question", exact=True)
     expect(field).to_have_value("What would make this year a good one?")  # its fold opened by itself
+    field.evaluate("(el) => el.closest('details').scrollIntoView({ block: 'start' })")
+    check_screen(ann, "draft-question", problems := [])
+    assert problems == [], problems
     page.get_by_role("button", name="Add question").click()
     expect(page.locator("main h3").filter(has_text="What would make this year a good one?")).to_be_visible()
     expect(page.get_by_text("Draft, not saved")).to_have_count(0)
