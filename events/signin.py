@@ -107,7 +107,7 @@ class SignIn:
                                              expires_at=expires_at, uses=uses)
         self.save(alliance, link)
         return {"token": secret, "invitation_id": invitation_id, "uses": uses, "expires_at": expires_at,
-                "alliance_id": str(alliance.id), "participants": list(alliance.participants)}
+                "alliance_id": str(alliance.id), "members": alliance.members()}
 
     def invitation_preview(self, secret: str) -> dict:
         """What the invited person may see before joining: the title, who is in it, and how

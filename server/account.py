@@ -66,7 +66,7 @@ class AccountController(Controller):
 
         def delete() -> dict[str, list[str]]:
             alliances.delete_account(request.user.user_id, password=data.password, device="server")
-            return {aid: list(alliances.alliance(aid, copy=False).participants)
+            return {aid: alliances.alliance(aid, copy=False).members()
                     for aid in alliances.alliances_ever(request.user.user_id)}
         changed = await to_thread.run_sync(delete)
         for session in sessions:

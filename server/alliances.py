@@ -126,7 +126,7 @@ class AlliancesController(Controller):
         valid_for = timedelta(days=data.valid_days) if data.valid_days else settings.invitation_lifetime
         link = await to_thread.run_sync(lambda: alliances.create_invitation(
             request.user.user_id, alliance_id, name=data.name, uses=data.uses, valid_for=valid_for))
-        poke(channels, {link["alliance_id"]: link["participants"]})
+        poke(channels, {link["alliance_id"]: link["members"]})
         url = f"{settings.public_url.rstrip('/')}/invite/{link['token']}"
         if data.email:  # reminders (issue 12): the link also goes to that address
             await to_thread.run_sync(lambda: email_invitation(request, alliances, data, link, url))
@@ -144,5 +144,5 @@ class InvitationsController(Controller):
     async def accept(self, request: Req, token: FromPath[str], alliances: NamedDependency[AllianceApplication],
                      channels: NamedDependency[ChannelsPlugin]) -> dict[str, Any]:
         alliance = await to_thread.run_sync(alliances.accept_invitation, request.user.user_id, token)
-        poke(channels, {str(alliance.id): list(alliance.participants)})
+        poke(channels, {str(alliance.id): alliance.members()})
         return alliance.seen_by(request.user.user_id).as_dict()

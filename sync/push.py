@@ -24,8 +24,9 @@ class Batch:
         return [self.loaded[key] for key in self.touched]
 
     def changed(self) -> dict[str, list[str]]:
-        """What the push changed, and whom to poke: each alliance's participants; an inventory's owner."""
-        changed = {key: list(a.participants) for key, a in self.loaded.items()
+        """What the push changed, and whom to poke: each alliance's members (and the pusher, who may
+        have just left it: their other devices hear it); an inventory's owner. Who left hears no more."""
+        changed = {key: sorted({*a.members(), self.user_id}) for key, a in self.loaded.items()
                    if key in self.touched and isinstance(a, Alliance)}
         if "inventory" in self.touched:
             changed[str(self.loaded["inventory"].id)] = [self.user_id]

@@ -69,6 +69,28 @@ def test_a_push_pokes_every_participant_within_a_second_and_nobody_else(sqlite_s
     assert [e[0] for e in listening["carol"].events] == ["ready"]
 
 
+
+def test_who_left_an_alliance_hears_nothing_more_of_it_and_their_other_device_hears_they_left(sqlite_server):
+    url = sqlite_server.url
+    _, ann = signup(url, unique("ann") + "@example.org")
+    bob_email = unique("bob") + "@example.org"
+    _, bob = signup(url, bob_email)
+    alliance_id = create_alliance(url, ann, "ann-phone-1")
+    join(url, ann, alliance_id, bob)
+    bob_laptop = login(url, bob_email)
+    laptop_hears = sqlite_server.listen(bob_laptop)
+    laptop_hears.wait_ready()
+
+    push_ok(url, bob, unique("bob-phone"), [{"id": 1, "alliance_id": alliance_id, "name": "leave_alliance", "args": {}}])
+    assert laptop_hears.wait_for(poked_about(alliance_id), timeout=2) is not None, "Bob's laptop did not hear he left"
+    bob_hears = sqlite_server.listen(bob)
+    bob_hears.wait_ready()
+    started = time.monotonic()
+    push_ok(url, ann, "ann-phone-1", [add_question(2, alliance_id, "What do we want to feel?")])
+    # Not even that it changed: it is no longer his.
+    assert bob_hears.wait_for(lambda e: e[0] != "ready" and e[2] >= started, timeout=1.5) is None, bob_hears.events
+
+
 @pytest.mark.postgres
 def test_a_push_to_one_process_pokes_a_listener_on_another(postgres_servers):
     a, b = postgres_servers
