@@ -63,11 +63,11 @@ export async function discard(form) {
   unmark(form);
 }
 
-// After each drawing of the screen: remember each form as drawn, put its draft back, and count.
+// After each drawing of the screen (its forms' fields as drawn are noted already, see follow):
+// put each form's draft back, and count.
 export async function restore(main, session) {
   person = session?.user_id || "";
   const forms = [...main.querySelectorAll("form[data-draft]")];
-  for (const form of forms) if (!drawn.has(form)) drawn.set(form, fieldsOf(form));
   for (const el of main.querySelectorAll("textarea[maxlength]")) count(el);
   if (!person || !forms.length) return;
   const kept = new Map((await store.drafts()).map((d) => [d.key, d]));
