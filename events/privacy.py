@@ -57,8 +57,7 @@ def holds_private_words(viewer: str, private: Iterable[str], answers: dict, own_
     them would (privately_seen, own_seen): an agreed answer or an own answer of theirs there.
     Everyone for whom it is False sees exactly the same."""
     for qid in private:
-        answer = answers.get(qid)
-        if answer is not None and (answer.get("by") == viewer or any(c["by"] == viewer for c in answer["conflict"])):
+        if answers.get(qid, {}).get("by") == viewer:
             return True
         if viewer in own_answers.get(qid, {}) or viewer in own_answered_at.get(qid, {}):
             return True
